@@ -1,0 +1,75 @@
+#include "api/Params.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "api/Reply.hpp"
+#include "http/UrlCodec.hpp"
+
+namespace chat::api {
+
+namespace {
+
+bool isJson(const http::Request& r) {
+    auto* type = r.header("content-type");
+    return type && type->find("application/json") != std::string::npos;
+}
+
+bool isMultipart(const http::Request& r) {
+    auto* type = r.header("content-type");
+    return type && type->find("multipart/") != std::string::npos;
+}
+
+}  // namespace
+
+Params Params::of(const http::Request& request) {
+    Params p;
+    auto query = http::UrlCodec::parseForm(request.query);
+    if (!query) throw ApiError(400, "malformed query string");
+    p.values_ = std::move(*query);
+    if (request.body.empty() || isMultipart(request)) return p;
+    if (isJson(request)) {
+        auto j = nlohmann::json::parse(request.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) throw ApiError(400, "malformed JSON body");
+        for (const auto& [key, value] : j.items()) {
+            if (value.is_string()) p.values_[key] = value.get<std::string>();
+            else if (value.is_number_integer() || value.is_number_float()) p.values_[key] = value.dump();
+            else if (!value.is_null()) p.wrongType_.insert(key);
+        }
+        return p;
+    }
+    auto form = http::UrlCodec::parseForm(request.body);
+    if (!form) throw ApiError(400, "malformed form body");
+    for (auto& [k, v] : *form) p.values_[k] = std::move(v);
+    return p;
+}
+
+std::optional<std::string> Params::text(const std::string& name) const {
+    if (wrongType_.contains(name)) throw ApiError(400, name + " must be a string");
+    auto it = values_.find(name);
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::string Params::required(const std::string& name) const {
+    auto v = text(name);
+    if (!v || v->empty()) throw ApiError(400, name + " is required");
+    return *v;
+}
+
+std::optional<std::int64_t> Params::id(const std::string& name) const {
+    auto v = text(name);
+    if (!v || v->empty()) return std::nullopt;
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc{} || end != v->data() + v->size() || n <= 0) throw ApiError(400, name + " must be a positive integer");
+    return n;
+}
+
+std::int64_t Params::requiredId(const std::string& name) const {
+    auto v = id(name);
+    if (!v) throw ApiError(400, name + " is required");
+    return *v;
+}
+
+}  // namespace chat::api

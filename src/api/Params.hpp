@@ -1,0 +1,30 @@
+// A request's parameters, from the query string and a form-encoded or JSON body, read
+// through typed getters that throw ApiError(400) naming the field that is wrong.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "http/Request.hpp"
+
+namespace chat::api {
+
+class Params {
+public:
+    // Throws ApiError(400) for a malformed body.
+    static Params of(const http::Request& request);
+
+    std::optional<std::string> text(const std::string& name) const;
+    std::string required(const std::string& name) const;
+    // A positive id (number or decimal string); nullopt when absent.
+    std::optional<std::int64_t> id(const std::string& name) const;
+    std::int64_t requiredId(const std::string& name) const;
+
+private:
+    std::map<std::string, std::string> values_;
+    std::set<std::string> wrongType_;  // present, but an object, array or boolean
+};
+
+}  // namespace chat::api

@@ -1,0 +1,73 @@
+// Every setting of a node, with its default. Built once by ConfigLoader in main and
+// passed down by const reference; nothing reads settings from anywhere else.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config/Endpoint.hpp"
+
+namespace chat::config {
+
+using Seconds = std::chrono::seconds;
+using Millis = std::chrono::milliseconds;
+
+struct Config {
+    // --- network
+    Endpoint listen{"127.0.0.1", 8080};
+    Endpoint adminListen{"127.0.0.1", 9080};
+    unsigned threads = 0;  // 0: one per core
+
+    // --- cluster bus
+    std::uint32_t nodeId = 1;
+    std::string busBroadcast = "127.255.255.255";  // loopback-safe; a LAN sets its subnet's
+    std::uint16_t busPort = 3000;
+    std::string busBind = "0.0.0.0";  // broadcasts reach only sockets bound to the wildcard
+    std::size_t busSocketBuffer = 4u << 20;
+
+    // --- storage
+    MysqlUrl mysql{"chat", "chat", "127.0.0.1", 3307, "chat"};
+    unsigned dbPoolSize = 4;
+    std::size_t dbQueueMax = 10000;
+    Seconds dbTimeout{5};
+
+    // --- folders (relative ones are resolved against the config file's folder)
+    std::filesystem::path assetDir = "asset";
+    std::filesystem::path viewDir = "view";
+    std::filesystem::path webDir = "web";
+    std::filesystem::path uploadDir = "upload";
+
+    // --- accounts
+    unsigned pbkdf2Iterations = 100000;
+    Seconds tokenCacheTtl{30};
+    unsigned loginFailuresPerMobile = 10;
+    Seconds loginMobileWindow{300};
+    unsigned loginFailuresPerAddress = 30;
+    Seconds loginAddressWindow{60};
+    std::vector<std::string> trustedProxies{"127.0.0.1", "::1"};
+    std::vector<std::string> allowedOrigins;  // empty: the request's own Host only
+
+    // --- HTTP
+    std::size_t maxBodyBytes = 64u << 10;
+    std::size_t maxUploadBytes = 20u << 20;
+    Seconds httpTimeout{30};
+    Seconds keepAliveTimeout{60};
+
+    // --- WebSocket
+    std::size_t maxFrameBytes = 64u << 10;
+    std::size_t maxQueueBytes = 1u << 20;
+    Seconds idleTimeout{60};  // a ping goes out after half of it
+    Seconds handshakeTimeout{10};
+    Seconds closeTimeout{5};
+    unsigned badFramesMax = 20;
+    Seconds badFramesWindow{10};
+    Seconds shutdownTimeout{5};
+
+    // --- logs
+    std::string logLevel = "info";
+};
+
+}  // namespace chat::config

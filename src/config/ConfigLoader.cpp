@@ -1,0 +1,286 @@
+#include "config/ConfigLoader.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <sstream>
+
+namespace chat::config {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Apply = std::function<void(Config&, const std::string&, const fs::path& baseDir)>;
+
+struct Option {
+    const char* name;  // flag "--name"; in the file "name = value" (dashes or underscores)
+    const char* help;
+    Apply apply;
+};
+
+unsigned long long parseUnsigned(const std::string& v, unsigned long long lo, unsigned long long hi) {
+    unsigned long long n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc{} || end != v.data() + v.size())
+        throw ConfigError("expected a whole number, got '" + v + "'");
+    if (n < lo || n > hi)
+        throw ConfigError("'" + v + "' is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+    return n;
+}
+
+// Sizes accept K/M/G suffixes (powers of 1024) so limits read naturally in the file.
+std::size_t parseBytes(const std::string& v, std::size_t lo, std::size_t hi) {
+    std::string digits = v;
+    std::size_t mult = 1;
+    if (!v.empty()) {
+        switch (v.back()) {
+            case 'K': case 'k': mult = 1u << 10; break;
+            case 'M': case 'm': mult = 1u << 20; break;
+            case 'G': case 'g': mult = 1u << 30; break;
+            default: break;
+        }
+        if (mult != 1) digits.pop_back();
+    }
+    auto n = parseUnsigned(digits, 0, std::numeric_limits<std::size_t>::max() / mult) * mult;
+    if (n < lo || n > hi)
+        throw ConfigError("'" + v + "' is out of range " + std::to_string(lo) + ".." + std::to_string(hi) + " bytes");
+    return n;
+}
+
+std::vector<std::string> parseList(const std::string& v) {
+    std::vector<std::string> out;
+    std::stringstream ss(v);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+Endpoint parseEndpoint(const std::string& v) {
+    auto e = Endpoint::parse(v);
+    if (!e) throw ConfigError("expected HOST:PORT, got '" + v + "'");
+    return *e;
+}
+
+fs::path parseDir(const std::string& v, const fs::path& base) {
+    if (v.empty()) throw ConfigError("expected a folder path");
+    fs::path p(v);
+    return p.is_absolute() ? p : (base / p).lexically_normal();
+}
+
+template <class Duration>
+Apply seconds(Duration Config::*field, unsigned long long lo, unsigned long long hi) {
+    return [=](Config& c, const std::string& v, const fs::path&) { c.*field = Duration(parseUnsigned(v, lo, hi)); };
+}
+Apply bytes(std::size_t Config::*field, std::size_t lo, std::size_t hi) {
+    return [=](Config& c, const std::string& v, const fs::path&) { c.*field = parseBytes(v, lo, hi); };
+}
+template <class T>
+Apply number(T Config::*field, unsigned long long lo, unsigned long long hi) {
+    return [=](Config& c, const std::string& v, const fs::path&) { c.*field = static_cast<T>(parseUnsigned(v, lo, hi)); };
+}
+Apply endpoint(Endpoint Config::*field) {
+    return [=](Config& c, const std::string& v, const fs::path&) { c.*field = parseEndpoint(v); };
+}
+Apply dir(fs::path Config::*field) {
+    return [=](Config& c, const std::string& v, const fs::path& base) { c.*field = parseDir(v, base); };
+}
+Apply list(std::vector<std::string> Config::*field) {
+    return [=](Config& c, const std::string& v, const fs::path&) { c.*field = parseList(v); };
+}
+
+const std::vector<Option>& options() {
+    static const std::vector<Option> table = {
+        {"listen", "public HTTP/WebSocket address, HOST:PORT (default 127.0.0.1:8080)", endpoint(&Config::listen)},
+        {"admin-listen", "admin address for /metrics and /healthz; keep it private (default 127.0.0.1:9080)",
+         endpoint(&Config::adminListen)},
+        {"threads", "network threads; 0 = one per core (default 0)", number(&Config::threads, 0, 256)},
+        {"node-id", "this node's id, unique in the cluster, 0..63 (default 1); it is part of every message id",
+         number(&Config::nodeId, 0, 63)},
+        {"bus-broadcast", "UDP broadcast address of the cluster bus (default 127.255.255.255; a LAN sets its subnet's)",
+         [](Config& c, const std::string& v, const fs::path&) {
+             if (v == "255.255.255.255")
+                 throw ConfigError("255.255.255.255 leaves the machine through the default route; use the subnet's broadcast address");
+             if (v.empty()) throw ConfigError("expected an IPv4 broadcast address");
+             c.busBroadcast = v;
+         }},
+        {"bus-port", "UDP port of the cluster bus (default 3000)", number(&Config::busPort, 1, 65535)},
+        {"bus-bind", "address the bus socket binds; broadcasts arrive only on the wildcard (default 0.0.0.0)",
+         [](Config& c, const std::string& v, const fs::path&) { c.busBind = v; }},
+        {"bus-socket-buffer", "bus socket receive/send buffer (default 4M): bursts queue here",
+         bytes(&Config::busSocketBuffer, 64u << 10, 256u << 20)},
+        {"mysql", "database, mysql://user:pass@host:port/db (default mysql://chat:chat@127.0.0.1:3307/chat)",
+         [](Config& c, const std::string& v, const fs::path&) {
+             auto url = MysqlUrl::parse(v);
+             if (!url) throw ConfigError("expected mysql://user:pass@host:port/db");
+             c.mysql = *url;
+         }},
+        {"db-pool", "database connections, each on its own thread (default 4)", number(&Config::dbPoolSize, 1, 64)},
+        {"db-queue-max", "database jobs waiting before new ones are refused with 503 (default 10000)",
+         number(&Config::dbQueueMax, 1, 1000000)},
+        {"db-timeout", "database connect/read/write timeout in seconds (default 5)", seconds(&Config::dbTimeout, 1, 300)},
+        {"asset-dir", "static files served under /asset/ (default asset)", dir(&Config::assetDir)},
+        {"view-dir", "HTML pages (default view)", dir(&Config::viewDir)},
+        {"web-dir", "the page's JavaScript modules served under /web/ (default web)", dir(&Config::webDir)},
+        {"upload-dir", "uploaded files, served under /mnt/; share it between nodes (default upload)",
+         dir(&Config::uploadDir)},
+        {"pbkdf2-iterations", "PBKDF2-HMAC-SHA256 iterations for new password hashes (default 100000)",
+         number(&Config::pbkdf2Iterations, 1000, 10000000)},
+        {"token-cache-ttl", "seconds a checked token is trusted without asking the database (default 30)",
+         seconds(&Config::tokenCacheTtl, 0, 3600)},
+        {"login-failures-per-mobile", "failed logins allowed per mobile number per window (default 10)",
+         number(&Config::loginFailuresPerMobile, 1, 100000)},
+        {"login-mobile-window", "seconds of that window (default 300)", seconds(&Config::loginMobileWindow, 1, 86400)},
+        {"login-failures-per-address", "failed logins allowed per client address per window (default 30)",
+         number(&Config::loginFailuresPerAddress, 1, 100000)},
+        {"login-address-window", "seconds of that window (default 60)", seconds(&Config::loginAddressWindow, 1, 86400)},
+        {"trusted-proxies", "comma-separated proxy addresses whose X-Real-IP/X-Forwarded-For is believed (default 127.0.0.1,::1)",
+         list(&Config::trustedProxies)},
+        {"allowed-origins", "comma-separated WebSocket Origins allowed (default: the request's own host)",
+         list(&Config::allowedOrigins)},
+        {"max-body", "largest API request body (default 64K)", bytes(&Config::maxBodyBytes, 1024, 64u << 20)},
+        {"max-upload", "largest upload (default 20M); nginx's client_max_body_size must match",
+         bytes(&Config::maxUploadBytes, 1024, 1u << 30)},
+        {"http-timeout", "seconds to receive a request or send a response (default 30)", seconds(&Config::httpTimeout, 1, 3600)},
+        {"keepalive-timeout", "seconds an idle HTTP keep-alive connection is kept (default 60)",
+         seconds(&Config::keepAliveTimeout, 1, 3600)},
+        {"max-frame", "largest WebSocket frame from a client (default 64K)", bytes(&Config::maxFrameBytes, 1024, 16u << 20)},
+        {"max-queue", "bytes queued for one connection before it is closed as a slow consumer (default 1M)",
+         bytes(&Config::maxQueueBytes, 4096, 1u << 30)},
+        {"idle-timeout", "seconds without a sign of life before a WebSocket is closed; pings go out at half (default 60)",
+         seconds(&Config::idleTimeout, 2, 86400)},
+        {"handshake-timeout", "seconds for the WebSocket opening or closing handshake (default 10)",
+         seconds(&Config::handshakeTimeout, 1, 300)},
+        {"close-timeout", "seconds a closing connection may take before its socket is cut (default 5)",
+         seconds(&Config::closeTimeout, 1, 300)},
+        {"bad-frames-max", "invalid frames tolerated per window before closing with 1008 (default 20)",
+         number(&Config::badFramesMax, 1, 100000)},
+        {"bad-frames-window", "seconds of that window (default 10)", seconds(&Config::badFramesWindow, 1, 3600)},
+        {"shutdown-timeout", "seconds to let connections close on SIGTERM (default 5)", seconds(&Config::shutdownTimeout, 1, 300)},
+        {"log-level", "trace, debug, info, warn, error or off (default info)",
+         [](Config& c, const std::string& v, const fs::path&) {
+             static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+             if (std::find(std::begin(levels), std::end(levels), v) == std::end(levels))
+                 throw ConfigError("unknown log level '" + v + "'");
+             c.logLevel = v;
+         }},
+    };
+    return table;
+}
+
+std::string normalise(std::string key) {
+    std::replace(key.begin(), key.end(), '_', '-');
+    return key;
+}
+
+void applyOption(Config& c, const std::string& rawKey, const std::string& value, const fs::path& base,
+                 const std::string& where) {
+    auto key = normalise(rawKey);
+    for (const auto& opt : options()) {
+        if (key == opt.name) {
+            try {
+                opt.apply(c, value, base);
+            } catch (const ConfigError& e) {
+                throw ConfigError(where + key + ": " + e.what());
+            }
+            return;
+        }
+    }
+    throw ConfigError(where + "unknown option '" + rawKey + "' (see --help)");
+}
+
+std::string trim(const std::string& s) {
+    auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string::npos) return {};
+    auto e = s.find_last_not_of(" \t\r");
+    return s.substr(b, e - b + 1);
+}
+
+void applyText(Config& c, const std::string& text, const fs::path& base, const std::string& name) {
+    std::istringstream in(text);
+    std::string line;
+    int lineNo = 0;
+    while (std::getline(in, line)) {
+        ++lineNo;
+        line = trim(line);
+        if (line.empty() || line[0] == '#') continue;
+        auto eq = line.find('=');
+        std::string where = name + ":" + std::to_string(lineNo) + ": ";
+        if (eq == std::string::npos) throw ConfigError(where + "expected 'name = value'");
+        auto value = trim(line.substr(eq + 1));
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+        applyOption(c, trim(line.substr(0, eq)), value, base, where);
+    }
+}
+
+// Relative default folders follow the same rule as configured ones.
+void resolveDefaultDirs(Config& c, const fs::path& base) {
+    for (auto field : {&Config::assetDir, &Config::viewDir, &Config::webDir, &Config::uploadDir})
+        if ((c.*field).is_relative()) c.*field = (base / (c.*field)).lexically_normal();
+}
+
+}  // namespace
+
+Config ConfigLoader::fromText(const std::string& text, const fs::path& baseDir) {
+    Config c;
+    applyText(c, text, baseDir, "config");
+    resolveDefaultDirs(c, baseDir);
+    return c;
+}
+
+LoadResult ConfigLoader::load(const std::vector<std::string>& args) {
+    LoadResult result;
+    std::vector<std::pair<std::string, std::string>> flags;
+    std::string configFile;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto& arg = args[i];
+        if (arg == "--help" || arg == "-h") {
+            result.helpRequested = true;
+            return result;
+        }
+        if (arg.rfind("--", 0) != 0) throw ConfigError("unexpected argument '" + arg + "' (see --help)");
+        std::string name = arg.substr(2), value;
+        auto eq = name.find('=');
+        if (eq != std::string::npos) {
+            value = name.substr(eq + 1);
+            name.resize(eq);
+        } else {
+            if (i + 1 >= args.size()) throw ConfigError("--" + name + " needs a value");
+            value = args[++i];
+        }
+        if (name == "config") configFile = value;
+        else flags.emplace_back(name, value);
+    }
+    fs::path base = fs::current_path();
+    if (!configFile.empty()) {
+        std::ifstream in(configFile);
+        if (!in) throw ConfigError("cannot read config file '" + configFile + "'");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        base = fs::absolute(configFile).parent_path();
+        applyText(result.config, ss.str(), base, configFile);
+    }
+    for (const auto& [name, value] : flags) applyOption(result.config, name, value, fs::current_path(), "--");
+    resolveDefaultDirs(result.config, base);
+    return result;
+}
+
+std::string ConfigLoader::help() {
+    std::ostringstream out;
+    out << "Usage: chat [--config FILE] [--OPTION VALUE]...\n"
+           "A node of a LAN chat cluster. Every option may also be set in the config file as 'option = value'.\n\n"
+           "  --config FILE              read options from FILE first; flags override it\n";
+    for (const auto& opt : options()) {
+        std::string flag = std::string("--") + opt.name + " V";
+        out << "  " << flag << std::string(flag.size() < 27 ? 27 - flag.size() : 1, ' ') << opt.help << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace chat::config

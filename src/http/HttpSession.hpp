@@ -1,0 +1,51 @@
+// One HTTP connection: reads requests (header first, so oversized bodies are refused
+// before they are read), hands them to the Router, writes the answers, and passes
+// WebSocket upgrades on. Every read and write runs under a deadline.
+#pragma once
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "http/Listener.hpp"
+#include "http/Request.hpp"
+
+namespace chat::http {
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+public:
+    HttpSession(boost::asio::ip::tcp::socket&& socket, SessionContext context);
+    void run();
+
+private:
+    using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+    void doReadHeader();
+    void onHeader(boost::beast::error_code ec);
+    void doReadBody();
+    void onBody(boost::beast::error_code ec);
+    void dispatch();
+    void refuse(int status, const char* msg);
+    void write(Response response);
+    void onWrite(boost::beast::error_code ec, bool keepAlive);
+    void lingeringClose();
+    void doDrain();
+
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    SessionContext context_;
+    std::optional<Parser> parser_;
+    std::string peer_;
+    std::string client_;
+    std::string method_, path_;
+    bool closeAfterWrite_ = false;
+    std::shared_ptr<void> pending_;  // the response being written
+    std::shared_ptr<std::array<char, 16384>> drain_;
+    std::size_t drained_ = 0;
+};
+
+}  // namespace chat::http

@@ -1,0 +1,56 @@
+#include "http/Listener.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/strand.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/HttpSession.hpp"
+
+namespace chat::http {
+
+namespace net = boost::asio;
+using net::ip::tcp;
+
+Listener::Listener(net::io_context& io, SessionContext context)
+    : io_(io), context_(context), acceptor_(net::make_strand(io)) {}
+
+void Listener::open(const config::Endpoint& endpoint) {
+    boost::system::error_code ec;
+    auto address = net::ip::make_address(endpoint.host, ec);
+    if (ec) throw std::runtime_error(std::string(context_.name) + " address '" + endpoint.host + "' is not an IP address");
+    tcp::endpoint ep(address, endpoint.port);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(ep, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + endpoint.str() + ": " + ec.message());
+    acceptor_.listen(net::socket_base::max_listen_connections);
+    spdlog::info("{}: listening on {}:{}", context_.name, localEndpoint().address().to_string(), localEndpoint().port());
+}
+
+tcp::endpoint Listener::localEndpoint() const { return acceptor_.local_endpoint(); }
+
+void Listener::run() {
+    net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->doAccept(); });
+}
+
+void Listener::stop() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+        boost::system::error_code ignored;
+        self->acceptor_.close(ignored);
+    });
+}
+
+void Listener::doAccept() {
+    acceptor_.async_accept(net::make_strand(io_), [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
+        if (ec) {
+            // Out of file descriptors and the like: log, keep accepting.
+            spdlog::warn("{}: accept failed: {}", self->context_.name, ec.message());
+        } else {
+            std::make_shared<HttpSession>(std::move(socket), self->context_)->run();
+        }
+        self->doAccept();
+    });
+}
+
+}  // namespace chat::http

@@ -1,0 +1,76 @@
+#include "http/StaticFiles.hpp"
+
+#include <algorithm>
+#include <system_error>
+
+#include "http/MimeTypes.hpp"
+
+namespace chat::http {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool safeComponent(const std::string& c) {
+    if (c.empty() || c == "." || c == "..") return false;
+    for (unsigned char ch : c)
+        if (ch < 0x20 || ch == '\\' || ch == 0x7f) return false;
+    return true;
+}
+
+Response fileResponse(const fs::path& file) {
+    Response r;
+    r.contentType = std::string(MimeTypes::forPath(file.string()));
+    r.file = file;
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return r;
+}
+
+Response notFound() { return Response::json(404, R"({"code":-1,"msg":"not found"})"); }
+
+}  // namespace
+
+StaticFiles::StaticFiles(fs::path root, std::string prefix) : root_(std::move(root)), prefix_(std::move(prefix)) {
+    std::error_code ec;
+    auto canonical = fs::weakly_canonical(root_, ec);
+    if (!ec) root_ = canonical;
+}
+
+std::optional<fs::path> StaticFiles::resolve(const std::string& path) const {
+    if (!path.starts_with(prefix_)) return std::nullopt;
+    std::string rest = path.substr(prefix_.size());
+    fs::path relative;
+    std::size_t start = 0;
+    while (start <= rest.size()) {
+        auto slash = rest.find('/', start);
+        std::string part = rest.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        if (!safeComponent(part)) return std::nullopt;
+        relative /= part;
+        if (slash == std::string::npos) break;
+        start = slash + 1;
+    }
+    std::error_code ec;
+    fs::path full = fs::canonical(root_ / relative, ec);
+    if (ec) return std::nullopt;
+    // A symlink inside the folder must not lead outside it.
+    auto [rootEnd, fullIt] = std::mismatch(root_.begin(), root_.end(), full.begin(), full.end());
+    if (rootEnd != root_.end()) return std::nullopt;
+    if (!fs::is_regular_file(full, ec)) return std::nullopt;
+    return full;
+}
+
+Handler StaticFiles::handler() const {
+    return [this](const Request& request, const Respond& respond) {
+        auto file = resolve(request.path);
+        respond(file ? fileResponse(*file) : notFound());
+    };
+}
+
+Handler StaticFiles::file(fs::path path) {
+    return [path = std::move(path)](const Request&, const Respond& respond) {
+        std::error_code ec;
+        respond(fs::is_regular_file(path, ec) ? fileResponse(path) : notFound());
+    };
+}
+
+}  // namespace chat::http

@@ -1,0 +1,57 @@
+// Who is connected to this node and which groups they are in. Sessions add and remove
+// themselves; the Dispatcher asks the hub to deliver. Targets are copied under a shared
+// lock and frames are handed out after it is released, so a slow recipient never holds it.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "hub/Recipient.hpp"
+#include "metrics/Metrics.hpp"
+
+namespace chat::hub {
+
+class Hub {
+public:
+    explicit Hub(metrics::Metrics& metrics) : metrics_(metrics) {}
+
+    void add(const std::shared_ptr<Recipient>& r);
+    void remove(const Recipient& r);
+    // Merges groups into a user's memberships; a no-op for users not connected here.
+    void addGroups(std::int64_t user, const std::vector<std::int64_t>& groups);
+
+    bool isMember(std::int64_t user, std::int64_t group) const;
+    bool holdsUser(std::int64_t user) const;
+    bool holdsGroup(std::int64_t group) const;
+
+    // Every connection of `to` and of `from`, except `skip` (the sending connection).
+    std::size_t deliverSingle(std::int64_t to, std::int64_t from, const SharedFrame& frame, const Recipient* skip);
+    // Every local connection of every member of `group`, except `skip`.
+    std::size_t deliverGroup(std::int64_t group, const SharedFrame& frame, const Recipient* skip);
+
+    void closeToken(std::int64_t user, std::int64_t tokenId, CloseCode code, std::string_view reason);
+    void closeAll(CloseCode code, std::string_view reason);
+    std::size_t connectionCount() const;
+
+private:
+    struct User {
+        std::vector<std::shared_ptr<Recipient>> connections;
+        std::unordered_set<std::int64_t> groups;
+    };
+    using Targets = std::vector<std::shared_ptr<Recipient>>;
+
+    void appendUser(std::int64_t user, const Recipient* skip, Targets& out) const;
+    std::size_t hand(const Targets& targets, const SharedFrame& frame);
+
+    metrics::Metrics& metrics_;
+    mutable std::shared_mutex mutex_;
+    std::unordered_map<std::int64_t, User> users_;
+    std::unordered_map<std::int64_t, std::unordered_set<std::int64_t>> groupMembers_;  // local members only
+    std::size_t connections_ = 0;
+};
+
+}  // namespace chat::hub

@@ -1,0 +1,39 @@
+// What the hub needs of a connection: a non-blocking, thread-safe way to hand it bytes
+// and to close it. WebSocket sessions implement it; hub tests use a plain fake.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace chat::hub {
+
+// One encoded frame, shared by every recipient of a message.
+using SharedFrame = std::shared_ptr<const std::string>;
+
+enum class CloseCode : std::uint16_t {
+    GoingAway = 1001,       // node shutting down
+    PolicyViolation = 1008, // slow consumer, abusive client
+    LoggedOut = 4001,       // the token this connection used was revoked
+};
+
+class Recipient {
+public:
+    Recipient(std::int64_t userId, std::int64_t tokenId) : userId_(userId), tokenId_(tokenId) {}
+    virtual ~Recipient() = default;
+    Recipient(const Recipient&) = delete;
+    Recipient& operator=(const Recipient&) = delete;
+
+    // Queues the frame; never blocks. Past the connection's bound, closes it instead.
+    virtual void deliver(const SharedFrame& frame) = 0;
+    virtual void close(CloseCode code, std::string_view reason) = 0;
+
+    std::int64_t userId() const { return userId_; }
+    std::int64_t tokenId() const { return tokenId_; }
+
+private:
+    std::int64_t userId_;
+    std::int64_t tokenId_;
+};
+
+}  // namespace chat::hub

@@ -1,0 +1,97 @@
+#include "metrics/Metrics.hpp"
+
+#include <cstdio>
+
+namespace chat::metrics {
+
+namespace {
+
+constexpr const char* kInCmdNames[] = {"0", "10", "11", "other"};
+constexpr const char* kDropNames[] = {"malformed", "version", "self_origin", "no_recipient", "oversize"};
+constexpr const char* kErrorNames[] = {"bad_frame", "http", "db", "bus", "internal"};
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+}
+
+void sample(std::string& out, const std::string& name, const std::string& labels, std::uint64_t value) {
+    out += name;
+    if (!labels.empty()) out += "{" + labels + "}";
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+}
+
+template <std::size_t N, class Array>
+void labelled(std::string& out, const char* name, const char* label, const char* const (&names)[N], const Array& values) {
+    static_assert(N == std::tuple_size_v<Array>, "one label per value");
+    for (std::size_t i = 0; i < N; ++i)
+        sample(out, name, std::string(label) + "=\"" + names[i] + "\"", values[i].load(std::memory_order_relaxed));
+}
+
+}  // namespace
+
+void Histogram::observe(std::chrono::nanoseconds d) {
+    double seconds = std::chrono::duration<double>(d).count();
+    std::size_t i = 0;
+    while (i < kBounds.size() && seconds > kBounds[i]) ++i;
+    buckets_[i].fetch_add(1, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+    sumMicros_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+void Histogram::render(std::string& out, const std::string& name) const {
+    std::uint64_t cumulative = 0;
+    char le[32];
+    for (std::size_t i = 0; i < kBounds.size(); ++i) {
+        cumulative += buckets_[i].load(std::memory_order_relaxed);
+        std::snprintf(le, sizeof le, "%g", kBounds[i]);
+        sample(out, name + "_bucket", std::string("le=\"") + le + "\"", cumulative);
+    }
+    cumulative += buckets_[kBounds.size()].load(std::memory_order_relaxed);
+    sample(out, name + "_bucket", "le=\"+Inf\"", cumulative);
+    char sum[64];
+    std::snprintf(sum, sizeof sum, "%.6f", static_cast<double>(sumMicros_.load(std::memory_order_relaxed)) / 1e6);
+    out += name + "_sum " + sum + "\n";
+    sample(out, name + "_count", "", count_.load(std::memory_order_relaxed));
+}
+
+std::string Metrics::render() const {
+    std::string out;
+    out.reserve(4096);
+    header(out, "chat_connections", "gauge", "Open WebSocket connections on this node.");
+    sample(out, "chat_connections", "", static_cast<std::uint64_t>(std::max<std::int64_t>(0, connections.load())));
+    header(out, "chat_messages_in_total", "counter", "Frames received from clients, by cmd.");
+    labelled(out, "chat_messages_in_total", "cmd", kInCmdNames, messagesIn);
+    header(out, "chat_deliveries_total", "counter", "Frames queued to client connections.");
+    sample(out, "chat_deliveries_total", "", deliveries.load());
+    header(out, "chat_bus_datagrams_sent_total", "counter", "Datagrams this node broadcast.");
+    sample(out, "chat_bus_datagrams_sent_total", "", busSent.load());
+    header(out, "chat_bus_datagrams_received_total", "counter", "Datagrams this node received.");
+    sample(out, "chat_bus_datagrams_received_total", "", busReceived.load());
+    header(out, "chat_bus_datagrams_dropped_total", "counter", "Datagrams received and not delivered, by reason.");
+    labelled(out, "chat_bus_datagrams_dropped_total", "reason", kDropNames, busDropped);
+    header(out, "chat_slow_consumer_disconnects_total", "counter", "Connections closed because their send queue overflowed.");
+    sample(out, "chat_slow_consumer_disconnects_total", "", slowConsumerDisconnects.load());
+    header(out, "chat_errors_total", "counter", "Errors, by kind.");
+    labelled(out, "chat_errors_total", "kind", kErrorNames, errors);
+    header(out, "chat_http_requests_total", "counter", "HTTP requests answered on the public address.");
+    sample(out, "chat_http_requests_total", "", httpRequests.load());
+    header(out, "chat_logins_rate_limited_total", "counter", "Logins refused by the failed-login limiter.");
+    sample(out, "chat_logins_rate_limited_total", "", loginsRateLimited.load());
+    header(out, "chat_uploads_total", "counter", "Files stored by /attach/upload.");
+    sample(out, "chat_uploads_total", "", uploads.load());
+    header(out, "chat_db_latency_seconds", "histogram", "Database job latency, queueing included.");
+    dbLatency.render(out, "chat_db_latency_seconds");
+    return out;
+}
+
+}  // namespace chat::metrics

@@ -1,0 +1,35 @@
+// Parses and validates one client frame. Pure: no I/O, no state; the WebSocket session
+// calls it for every text frame and turns a FrameError into a cmd 99 reply.
+#pragma once
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "proto/ChatMessage.hpp"
+
+namespace chat::proto {
+
+struct ClientFrame {
+    ChatMessage message;  // id, userid and createat are left for the node to stamp
+    std::string cid;      // the client's own id as JSON text, empty if none
+};
+
+struct FrameError {
+    int code;  // 400 invalid, 413 too large
+    std::string msg;
+    std::string cid;
+};
+
+class FrameParser {
+public:
+    static constexpr std::size_t kMaxUrlChars = 2048;
+    static constexpr std::size_t kMaxMemoChars = 1024;
+    static constexpr std::size_t kMaxCidChars = 64;
+    static constexpr std::int64_t kMaxAmount = 2147483647;
+
+    static std::variant<ClientFrame, FrameError> parse(std::string_view text);
+    // http(s) URL or a path served by this node; never javascript:, data: or //host.
+    static bool isSafeUrl(std::string_view url);
+};
+
+}  // namespace chat::proto

@@ -1,0 +1,61 @@
+#include "store/ContactRepository.hpp"
+
+#include <algorithm>
+
+#include "store/UserRepository.hpp"
+
+namespace chat::store {
+
+namespace {
+
+// "id = id" changes nothing, so an existing row reports 0 affected rows and a new one 1
+// (the connection does not set CLIENT_FOUND_ROWS). Unlike INSERT IGNORE, other errors still fail.
+constexpr std::string_view kAddFriend =
+    "INSERT INTO contacts (owner, target, category) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE id = id";
+constexpr std::string_view kJoin =
+    "INSERT INTO contacts (owner, target, category) VALUES (?, ?, 2) ON DUPLICATE KEY UPDATE id = id";
+
+}  // namespace
+
+ContactRepository::AddFriend ContactRepository::addFriend(std::int64_t a, std::int64_t b) {
+    // The same row first whoever asks: two opposite requests then wait on one lock instead of
+    // each holding the row the other needs.
+    const std::int64_t low = std::min(a, b);
+    const std::int64_t high = std::max(a, b);
+    Transaction transaction(db_);
+    std::uint64_t added = db_.execute(kAddFriend, {low, high});
+    added += db_.execute(kAddFriend, {high, low});
+    transaction.commit();
+    return added > 0 ? AddFriend::Added : AddFriend::AlreadyFriends;
+}
+
+std::vector<UserRecord> ContactRepository::friends(std::int64_t owner) {
+    auto rows = db_.query(
+        "SELECT u.id, u.mobile, u.nickname, u.avatar, u.memo, u.sex, CAST(UNIX_TIMESTAMP(u.created) * 1000 AS SIGNED) "
+        "FROM contacts c JOIN users u ON u.id = c.target WHERE c.owner = ? AND c.category = 1 "
+        "ORDER BY u.nickname, u.id",
+        {owner});
+    std::vector<UserRecord> users;
+    users.reserve(rows.size());
+    for (const Row& row : rows) users.push_back(UserRepository::fromRow(row));
+    return users;
+}
+
+bool ContactRepository::join(std::int64_t user, std::int64_t community) {
+    return db_.execute(kJoin, {user, community}) > 0;
+}
+
+bool ContactRepository::isMember(std::int64_t user, std::int64_t community) {
+    return !db_.query("SELECT 1 FROM contacts WHERE owner = ? AND category = 2 AND target = ?", {user, community})
+                .empty();
+}
+
+std::vector<std::int64_t> ContactRepository::communityIds(std::int64_t user) {
+    auto rows = db_.query("SELECT target FROM contacts WHERE owner = ? AND category = 2 ORDER BY target", {user});
+    std::vector<std::int64_t> ids;
+    ids.reserve(rows.size());
+    for (const Row& row : rows) ids.push_back(asInt(row[0]));
+    return ids;
+}
+
+}  // namespace chat::store

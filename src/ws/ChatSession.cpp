@@ -1,0 +1,281 @@
+#include "ws/ChatSession.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <spdlog/spdlog.h>
+
+#include "store/ContactRepository.hpp"
+#include "store/UserRepository.hpp"
+
+namespace chat::ws {
+
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+namespace net = boost::asio;
+using proto::ClientFrame;
+
+namespace {
+
+// Frames beyond this are not even drained: the connection is closed with 1009.
+constexpr std::size_t kHardCapFactor = 16;
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+metrics::InCmd inCmdOf(proto::Cmd cmd) {
+    switch (cmd) {
+        case proto::Cmd::Heartbeat: return metrics::InCmd::Heartbeat;
+        case proto::Cmd::Single: return metrics::InCmd::Single;
+        case proto::Cmd::Group: return metrics::InCmd::Group;
+        default: return metrics::InCmd::Other;
+    }
+}
+
+}  // namespace
+
+ChatSession::ChatSession(beast::tcp_stream&& stream, auth::Identity identity, std::string client, ChatServices services)
+    : Recipient(identity.userId, identity.tokenId),
+      ws_(std::move(stream)),
+      closeTimer_(ws_.get_executor()),
+      services_(services),
+      client_(std::move(client)),
+      opened_(std::chrono::steady_clock::now()) {}
+
+ChatSession::~ChatSession() = default;
+
+void ChatSession::start(http::BeastRequest request) {
+    websocket::stream_base::timeout timeouts;
+    timeouts.handshake_timeout = services_.cfg.handshakeTimeout;
+    timeouts.idle_timeout = services_.cfg.idleTimeout;
+    timeouts.keep_alive_pings = true;  // a ping at half the idle timeout keeps proxies and NATs open
+    ws_.set_option(timeouts);
+    ws_.read_message_max(kHardCapFactor * services_.cfg.maxFrameBytes);
+    ws_.auto_fragment(false);
+    auto req = std::make_shared<http::BeastRequest>(std::move(request));
+    ws_.async_accept(*req, [self = shared_from_this(), req](beast::error_code ec) { self->onAccept(ec); });
+}
+
+void ChatSession::onAccept(beast::error_code ec) {
+    if (ec) {
+        spdlog::info("ws: handshake with {} failed: {}", client_, ec.message());
+        return;
+    }
+    registered_ = true;
+    services_.hub.add(shared_from_this());
+    spdlog::info("ws: open user={} from={}", userId(), client_);
+    loadGroups();
+}
+
+// Registered first, then memberships: a join announced meanwhile is not lost, and
+// reading starts only once group sends can be checked.
+void ChatSession::loadGroups() {
+    auto self = shared_from_this();
+    auto user = userId();
+    services_.db.run<std::vector<std::int64_t>>(
+        [user](store::Connection& c) { return store::ContactRepository(c).communityIds(user); },
+        [self](store::Outcome<std::vector<std::int64_t>> r) {
+            net::post(self->ws_.get_executor(), [self, r = std::move(r)] {
+                if (!r.ok()) {
+                    spdlog::warn("ws: could not load groups of user {}", self->userId());
+                    self->startClose({websocket::close_code::try_again_later, "service unavailable"});
+                    return self->doRead();  // the read loop receives the peer's close and finishes
+                }
+                self->services_.hub.addGroups(self->userId(), *r.value);
+                self->doRead();
+            });
+        });
+}
+
+void ChatSession::doRead() {
+    ws_.async_read_some(readBuffer_, kReadChunk,
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
+}
+
+void ChatSession::onRead(beast::error_code ec) {
+    if (ec) return finish(ec);
+    // An oversized frame is drained and dropped in pieces: memory stays bounded and the
+    // client gets an error instead of losing its connection.
+    if (oversized_ || readBuffer_.size() > services_.cfg.maxFrameBytes) {
+        oversized_ = true;
+        readBuffer_.clear();
+    }
+    if (!ws_.is_message_done()) return doRead();
+    if (oversized_) {
+        oversized_ = false;
+        badFrame(413, "frame too large", {});
+        return doRead();
+    }
+    if (!ws_.got_text()) {
+        readBuffer_.clear();
+        badFrame(400, "frames must be JSON text", {});
+        return doRead();
+    }
+    handleFrame();
+}
+
+void ChatSession::handleFrame() {
+    auto data = readBuffer_.cdata();
+    auto parsed = proto::FrameParser::parse(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    readBuffer_.clear();
+    if (auto* error = std::get_if<proto::FrameError>(&parsed)) {
+        services_.metrics.count(metrics::InCmd::Other);
+        badFrame(error->code, error->msg, error->cid);
+        return doRead();
+    }
+    auto& frame = std::get<ClientFrame>(parsed);
+    services_.metrics.count(inCmdOf(frame.message.cmd));
+    switch (frame.message.cmd) {
+        case proto::Cmd::Single:
+            return checkRecipient(std::move(frame));
+        case proto::Cmd::Group:
+            if (!services_.hub.isMember(userId(), frame.message.dstid)) {
+                reply(proto::MessageCodec::error(403, "not a member of this group", frame.cid));
+                return doRead();
+            }
+            return publish(std::move(frame));
+        default:
+            return doRead();  // heartbeat: its arrival already reset the idle timer
+    }
+}
+
+void ChatSession::checkRecipient(ClientFrame frame) {
+    auto dst = frame.message.dstid;
+    if (services_.knownUsers.contains(dst)) return publish(std::move(frame));
+    auto self = shared_from_this();
+    services_.db.run<bool>([dst](store::Connection& c) { return store::UserRepository(c).exists(dst); },
+                           [self, frame = std::move(frame)](store::Outcome<bool> r) mutable {
+        net::post(self->ws_.get_executor(), [self, r, frame = std::move(frame)]() mutable {
+            if (!r.ok()) {
+                self->reply(proto::MessageCodec::error(503, "service unavailable, try again", frame.cid));
+                return self->doRead();
+            }
+            if (!*r.value) {
+                self->reply(proto::MessageCodec::error(404, "no such user", frame.cid));
+                return self->doRead();
+            }
+            self->services_.knownUsers.add(frame.message.dstid);
+            self->publish(std::move(frame));
+        });
+    });
+}
+
+void ChatSession::publish(ClientFrame frame) {
+    auto& m = frame.message;
+    m.id = services_.ids.next();
+    m.createat = proto::IdGenerator::unixMsOf(m.id);
+    m.userid = userId();
+    auto encoded = std::make_shared<const std::string>(proto::MessageCodec::encode(m));
+    switch (services_.dispatcher.publish(m, encoded, this)) {
+        case hub::PublishResult::Sent:
+            reply(proto::MessageCodec::ack(m.id, frame.cid, m.createat));
+            break;
+        case hub::PublishResult::TooLarge:
+            reply(proto::MessageCodec::error(413, "message too large", frame.cid));
+            break;
+        case hub::PublishResult::BusError:
+            reply(proto::MessageCodec::error(503, "service unavailable, try again", frame.cid));
+            break;
+    }
+    doRead();
+}
+
+void ChatSession::reply(std::string text) { deliver(std::make_shared<const std::string>(std::move(text))); }
+
+void ChatSession::badFrame(int code, const std::string& msg, const std::string& cid) {
+    services_.metrics.count(metrics::ErrorKind::BadFrame);
+    auto now = std::chrono::steady_clock::now();
+    badFrames_.push_back(now);
+    while (!badFrames_.empty() && now - badFrames_.front() > services_.cfg.badFramesWindow) badFrames_.pop_front();
+    if (badFrames_.size() > services_.cfg.badFramesMax) {
+        spdlog::warn("ws: user={} from={} sent too many invalid frames", userId(), client_);
+        return startClose({websocket::close_code::policy_error, "too many invalid frames"});
+    }
+    reply(proto::MessageCodec::error(code, msg, cid));
+}
+
+void ChatSession::deliver(const hub::SharedFrame& frame) {
+    {
+        std::lock_guard lock(queueMutex_);
+        if (stopped_) return;
+        if (queuedBytes_ + frame->size() <= services_.cfg.maxQueueBytes) {
+            queue_.push_back(frame);
+            queuedBytes_ += frame->size();
+            if (writing_) return;
+            writing_ = true;
+            net::post(ws_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
+            return;
+        }
+        stopped_ = true;
+    }
+    services_.metrics.slowConsumerDisconnects.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("ws: user={} from={} is a slow consumer, closing", userId(), client_);
+    close(hub::CloseCode::PolicyViolation, "slow consumer");
+}
+
+void ChatSession::doWrite() {
+    hub::SharedFrame frame;
+    {
+        std::lock_guard lock(queueMutex_);
+        if (queue_.empty() || closing_) {
+            writing_ = false;
+            return;
+        }
+        frame = queue_.front();
+    }
+    ws_.text(true);
+    ws_.async_write(net::buffer(*frame), [self = shared_from_this(), frame](beast::error_code ec, std::size_t) { self->onWrite(ec); });
+}
+
+void ChatSession::onWrite(beast::error_code ec) {
+    {
+        std::lock_guard lock(queueMutex_);
+        queuedBytes_ -= queue_.front()->size();
+        queue_.pop_front();
+    }
+    if (ec) {
+        std::lock_guard lock(queueMutex_);
+        writing_ = false;
+        stopped_ = true;
+        return;  // the read side notices the broken connection and finishes
+    }
+    doWrite();
+}
+
+void ChatSession::close(hub::CloseCode code, std::string_view reason) {
+    net::dispatch(ws_.get_executor(), [self = shared_from_this(), code, reason = std::string(reason)] {
+        self->startClose({static_cast<websocket::close_code>(code), reason});
+    });
+}
+
+void ChatSession::startClose(websocket::close_reason reason) {
+    if (closing_) return;
+    closing_ = true;
+    {
+        std::lock_guard lock(queueMutex_);
+        stopped_ = true;
+    }
+    // A peer that never answers the close (or never reads) loses its socket after the deadline.
+    closeTimer_.expires_after(services_.cfg.closeTimeout);
+    closeTimer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec) return;
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
+    ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {});
+}
+
+void ChatSession::finish(beast::error_code ec) {
+    closeTimer_.cancel();
+    {
+        std::lock_guard lock(queueMutex_);
+        stopped_ = true;
+    }
+    if (!registered_) return;
+    registered_ = false;
+    services_.hub.remove(*this);
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - opened_).count();
+    auto code = ws_.reason().code;
+    spdlog::info("ws: closed user={} from={} after {}s ({}{})", userId(), client_, seconds,
+                 ec == websocket::error::closed ? "close " : "", ec == websocket::error::closed ? std::to_string(code) : ec.message());
+}
+
+}  // namespace chat::ws
