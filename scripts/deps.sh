@@ -26,8 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The tests' independent WebSocket client.
-if [ ! -d tests/node_modules/ws ]; then
+# The tests' npm packages (the independent WebSocket client). npm keeps a copy of what it
+# installed in node_modules/.package-lock.json: reinstall only when the manifest is newer.
+installed=tests/node_modules/.package-lock.json
+if [ ! -f "$installed" ] || [ tests/package.json -nt "$installed" ] || [ tests/package-lock.json -nt "$installed" ]; then
   echo "deps: installing npm packages for tests"
   (cd tests && npm install --no-audit --no-fund --silent)
+  touch "$installed"
 fi

@@ -192,6 +192,7 @@ void applyOption(Config& c, const std::string& rawKey, const std::string& value,
             return;
         }
     }
+    if (where == "--") throw ConfigError("unknown option '--" + rawKey + "' (see --help)");
     throw ConfigError(where + "unknown option '" + rawKey + "' (see --help)");
 }
 

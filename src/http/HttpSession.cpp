@@ -1,5 +1,7 @@
 #include "http/HttpSession.hpp"
 
+#include <limits>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
@@ -65,7 +67,8 @@ void HttpSession::run() {
 void HttpSession::doReadHeader() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(context_.cfg.maxUploadBytes);
+    // The route decides the body limit once the header is in (see onHeader).
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     closeAfterWrite_ = false;
     stream_.expires_after(context_.cfg.keepAliveTimeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,

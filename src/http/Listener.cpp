@@ -12,7 +12,7 @@ namespace net = boost::asio;
 using net::ip::tcp;
 
 Listener::Listener(net::io_context& io, SessionContext context)
-    : io_(io), context_(context), acceptor_(net::make_strand(io)) {}
+    : io_(io), context_(context), acceptor_(net::make_strand(io)), retryTimer_(acceptor_.get_executor()) {}
 
 void Listener::open(const config::Endpoint& endpoint) {
     boost::system::error_code ec;
@@ -37,6 +37,7 @@ void Listener::stop() {
     net::post(acceptor_.get_executor(), [self = shared_from_this()] {
         boost::system::error_code ignored;
         self->acceptor_.close(ignored);
+        self->retryTimer_.cancel();
     });
 }
 
@@ -44,11 +45,13 @@ void Listener::doAccept() {
     acceptor_.async_accept(net::make_strand(io_), [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
         if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
         if (ec) {
-            // Out of file descriptors and the like: log, keep accepting.
+            // Out of file descriptors and the like: retrying at once would spin, so pause.
             spdlog::warn("{}: accept failed: {}", self->context_.name, ec.message());
-        } else {
-            std::make_shared<HttpSession>(std::move(socket), self->context_)->run();
+            self->retryTimer_.expires_after(std::chrono::milliseconds(100));
+            self->retryTimer_.async_wait([self](boost::system::error_code) { self->doAccept(); });
+            return;
         }
+        std::make_shared<HttpSession>(std::move(socket), self->context_)->run();
         self->doAccept();
     });
 }

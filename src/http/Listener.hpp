@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "config/Config.hpp"
 #include "http/Router.hpp"
@@ -36,6 +37,7 @@ private:
     boost::asio::io_context& io_;
     SessionContext context_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer retryTimer_;
 };
 
 }  // namespace chat::http

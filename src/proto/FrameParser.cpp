@@ -18,11 +18,16 @@ struct Invalid {
 
 constexpr std::int64_t kMaxSafeInteger = (std::int64_t{1} << 53) - 1;
 
+// Limits are in characters, not bytes; the JSON parser has already checked the UTF-8.
+std::size_t utf8Chars(const std::string& s) {
+    return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
 std::string cidOf(const Json& j) {
     auto it = j.find("id");
     if (it == j.end() || it->is_null()) it = j.find("cid");
     if (it == j.end() || it->is_null()) return {};
-    if (it->is_string() && it->get_ref<const std::string&>().size() <= FrameParser::kMaxCidChars) return it->dump();
+    if (it->is_string() && utf8Chars(it->get_ref<const std::string&>()) <= FrameParser::kMaxCidChars) return it->dump();
     if (it->is_number_integer()) return it->dump();
     throw Invalid{"id must be a string of at most 64 characters or an integer"};
 }
@@ -49,7 +54,7 @@ std::optional<std::string> text(const Json& j, const char* name, std::size_t max
     if (it == j.end() || it->is_null()) return std::nullopt;
     if (!it->is_string()) throw Invalid{std::string(name) + " must be a string"};
     const auto& s = it->get_ref<const std::string&>();
-    if (s.size() > maxChars) throw Invalid{std::string(name) + " is too long"};
+    if (utf8Chars(s) > maxChars) throw Invalid{std::string(name) + " is too long"};
     return s;
 }
 
@@ -113,7 +118,7 @@ ChatMessage messageOf(const Json& j) {
     if (m.cmd == Cmd::Heartbeat) return m;
     m.dstid = positiveId(j, "dstid");
     m.media = mediaOf(j);
-    m.content = text(j, "content", SIZE_MAX);  // bounded by the frame size limit
+    m.content = text(j, "content", FrameParser::kMaxContentChars);
     m.memo = text(j, "memo", FrameParser::kMaxMemoChars);
     m.url = link(j, "url");
     m.pic = link(j, "pic");
@@ -122,10 +127,11 @@ ChatMessage messageOf(const Json& j) {
     return m;
 }
 
+// `prefix` is lower case; URL schemes are case-insensitive (RFC 3986).
 bool startsWithNoCase(std::string_view s, std::string_view prefix) {
     return s.size() >= prefix.size() &&
            std::equal(prefix.begin(), prefix.end(), s.begin(),
-                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+                      [](char p, char c) { return std::tolower(static_cast<unsigned char>(c)) == p; });
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ struct FrameError {
 
 class FrameParser {
 public:
+    static constexpr std::size_t kMaxContentChars = 8192;
     static constexpr std::size_t kMaxUrlChars = 2048;
     static constexpr std::size_t kMaxMemoChars = 1024;
     static constexpr std::size_t kMaxCidChars = 64;

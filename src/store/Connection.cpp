@@ -213,7 +213,9 @@ std::uint64_t Connection::execute(std::string_view sql, std::initializer_list<Pa
     return affected;
 }
 
-std::uint64_t Connection::lastInsertId() const { return impl_->lastInsertId; }
+std::uint64_t Connection::lastInsertId() const {
+    return impl_->lastInsertId;
+}
 
 void Connection::begin() {
     if (impl_->inTransaction) throw DbError("transaction already open", 0, false);
@@ -245,7 +247,9 @@ void Connection::rollback() {
     }
 }
 
-bool Connection::inTransaction() const { return impl_->inTransaction; }
+bool Connection::inTransaction() const {
+    return impl_->inTransaction;
+}
 
 bool Connection::ping() {
     try {
@@ -258,7 +262,9 @@ bool Connection::ping() {
     }
 }
 
-bool Connection::connected() const { return impl_->mysql != nullptr && !impl_->broken; }
+bool Connection::connected() const {
+    return impl_->mysql != nullptr && !impl_->broken;
+}
 
 void Connection::disconnect() {
     impl_->inTransaction = false;

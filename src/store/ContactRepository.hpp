@@ -18,7 +18,7 @@ public:
 
     // Both directions in one transaction; repairs a half-made friendship (counts as Added).
     AddFriend addFriend(std::int64_t a, std::int64_t b);
-    std::vector<UserRecord> friends(std::int64_t owner);  // ordered by nickname, then id
+    std::vector<UserRecord> friends(std::int64_t owner);   // ordered by nickname, then id
     bool join(std::int64_t user, std::int64_t community);  // false: already a member
     bool isMember(std::int64_t user, std::int64_t community);
     std::vector<std::int64_t> communityIds(std::int64_t user);  // ascending

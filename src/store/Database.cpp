@@ -32,7 +32,9 @@ Database::Database(const config::Config& cfg, metrics::Metrics& metrics)
       queueMax_(cfg.dbQueueMax),
       metrics_(metrics) {}
 
-Database::~Database() { stop(); }
+Database::~Database() {
+    stop();
+}
 
 void Database::start() {
     std::lock_guard lock(mutex_);
@@ -101,8 +103,9 @@ void Database::worker() {
         queue_.pop_front();
         lock.unlock();
         prepare(connection, lastUsed);
-        if (!execute(connection, *job)) connection.disconnect();  // the next job starts on a fresh link
-        job.reset();  // release the callbacks' captures outside the lock
+        // After a failure the next job starts on a fresh link.
+        if (!execute(connection, *job)) connection.disconnect();
+        job.reset();  // releases the callbacks' captures outside the lock
         lastUsed = Clock::now();
         lock.lock();
     }
@@ -170,8 +173,12 @@ void Database::deliver(detail::Job& job, const DbFailure* failure) {
     }
 }
 
-void Database::noteUp() { lastUpNs_.store(nowNs()); }
+void Database::noteUp() {
+    lastUpNs_.store(nowNs());
+}
 
-void Database::noteDown() { lastDownNs_.store(nowNs()); }
+void Database::noteDown() {
+    lastDownNs_.store(nowNs());
+}
 
 }  // namespace chat::store

@@ -40,7 +40,9 @@ std::optional<std::int64_t> UserRepository::idByMobile(const std::string& mobile
     return asInt(rows[0][0]);
 }
 
-bool UserRepository::exists(std::int64_t id) { return !db_.query("SELECT 1 FROM users WHERE id = ?", {id}).empty(); }
+bool UserRepository::exists(std::int64_t id) {
+    return !db_.query("SELECT 1 FROM users WHERE id = ?", {id}).empty();
+}
 
 void UserRepository::setNickname(std::int64_t id, const std::string& nickname) {
     db_.execute("UPDATE users SET nickname = ? WHERE id = ?", {nickname, id});

@@ -17,8 +17,7 @@ public:
 
     // nullopt: the mobile is taken.
     std::optional<std::int64_t> insert(const std::string& mobile, const std::string& passwordHash,
-                                       const std::string& salt, const std::string& nickname,
-                                       const std::string& avatar);
+                                       const std::string& salt, const std::string& nickname, const std::string& avatar);
     std::optional<UserCredentials> findByMobile(const std::string& mobile);
     std::optional<UserRecord> findById(std::int64_t id);
     std::optional<std::int64_t> idByMobile(const std::string& mobile);

@@ -50,39 +50,45 @@ void ChatSession::start(http::BeastRequest request) {
     ws_.set_option(timeouts);
     ws_.read_message_max(kHardCapFactor * services_.cfg.maxFrameBytes);
     ws_.auto_fragment(false);
-    auto req = std::make_shared<http::BeastRequest>(std::move(request));
-    ws_.async_accept(*req, [self = shared_from_this(), req](beast::error_code ec) { self->onAccept(ec); });
-}
-
-void ChatSession::onAccept(beast::error_code ec) {
-    if (ec) {
-        spdlog::info("ws: handshake with {} failed: {}", client_, ec.message());
-        return;
-    }
+    // Registered before memberships are loaded, so a join announced meanwhile is not lost;
+    // deliveries queue up until the handshake is done.
     registered_ = true;
     services_.hub.add(shared_from_this());
-    spdlog::info("ws: open user={} from={}", userId(), client_);
-    loadGroups();
+    loadGroups(std::make_shared<http::BeastRequest>(std::move(request)));
 }
 
-// Registered first, then memberships: a join announced meanwhile is not lost, and
-// reading starts only once group sends can be checked.
-void ChatSession::loadGroups() {
+// The handshake completes only once the user's groups are known: when the client sees
+// the connection open, every message for it, single or group, reaches it.
+void ChatSession::loadGroups(std::shared_ptr<http::BeastRequest> request) {
     auto self = shared_from_this();
     auto user = userId();
     services_.db.run<std::vector<std::int64_t>>(
         [user](store::Connection& c) { return store::ContactRepository(c).communityIds(user); },
-        [self](store::Outcome<std::vector<std::int64_t>> r) {
-            net::post(self->ws_.get_executor(), [self, r = std::move(r)] {
-                if (!r.ok()) {
-                    spdlog::warn("ws: could not load groups of user {}", self->userId());
-                    self->startClose({websocket::close_code::try_again_later, "service unavailable"});
-                    return self->doRead();  // the read loop receives the peer's close and finishes
-                }
-                self->services_.hub.addGroups(self->userId(), *r.value);
-                self->doRead();
+        [self, request](store::Outcome<std::vector<std::int64_t>> r) {
+            net::post(self->ws_.get_executor(), [self, request, r = std::move(r)] {
+                if (r.ok()) self->services_.hub.addGroups(self->userId(), *r.value);
+                else spdlog::warn("ws: could not load groups of user {}", self->userId());
+                self->ws_.async_accept(*request, [self, request, ok = r.ok()](beast::error_code ec) { self->onAccept(ec, ok); });
             });
         });
+}
+
+void ChatSession::onAccept(beast::error_code ec, bool groupsLoaded) {
+    if (ec) {
+        spdlog::info("ws: handshake with {} failed: {}", client_, ec.message());
+        return finish(ec);
+    }
+    spdlog::info("ws: open user={} from={}", userId(), client_);
+    {
+        std::lock_guard lock(queueMutex_);
+        accepted_ = true;
+        if (!queue_.empty() && !writing_) {
+            writing_ = true;
+            net::post(ws_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
+        }
+    }
+    if (!groupsLoaded) startClose({websocket::close_code::try_again_later, "service unavailable"});
+    doRead();  // also receives the peer's answer to a close
 }
 
 void ChatSession::doRead() {
@@ -199,7 +205,7 @@ void ChatSession::deliver(const hub::SharedFrame& frame) {
         if (queuedBytes_ + frame->size() <= services_.cfg.maxQueueBytes) {
             queue_.push_back(frame);
             queuedBytes_ += frame->size();
-            if (writing_) return;
+            if (writing_ || !accepted_) return;
             writing_ = true;
             net::post(ws_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
             return;
@@ -253,6 +259,11 @@ void ChatSession::startClose(websocket::close_reason reason) {
         std::lock_guard lock(queueMutex_);
         stopped_ = true;
     }
+    if (!accepted_) {  // still loading groups: there is no WebSocket to close yet
+        beast::error_code ignored;
+        beast::get_lowest_layer(ws_).socket().close(ignored);
+        return;
+    }
     // A peer that never answers the close (or never reads) loses its socket after the deadline.
     closeTimer_.expires_after(services_.cfg.closeTimeout);
     closeTimer_.async_wait([self = shared_from_this()](beast::error_code ec) {
@@ -273,9 +284,8 @@ void ChatSession::finish(beast::error_code ec) {
     registered_ = false;
     services_.hub.remove(*this);
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - opened_).count();
-    auto code = ws_.reason().code;
-    spdlog::info("ws: closed user={} from={} after {}s ({}{})", userId(), client_, seconds,
-                 ec == websocket::error::closed ? "close " : "", ec == websocket::error::closed ? std::to_string(code) : ec.message());
+    auto how = ec == websocket::error::closed ? "close " + std::to_string(ws_.reason().code) : ec.message();
+    spdlog::info("ws: closed user={} from={} after {}s ({})", userId(), client_, seconds, how);
 }
 
 }  // namespace chat::ws

@@ -32,8 +32,8 @@ public:
     void close(hub::CloseCode code, std::string_view reason) override;
 
 private:
-    void onAccept(boost::beast::error_code ec);
-    void loadGroups();
+    void loadGroups(std::shared_ptr<http::BeastRequest> request);
+    void onAccept(boost::beast::error_code ec, bool groupsLoaded);
     void doRead();
     void onRead(boost::beast::error_code ec);
     void handleFrame();
@@ -62,6 +62,7 @@ private:
     std::deque<hub::SharedFrame> queue_;
     std::size_t queuedBytes_ = 0;
     bool writing_ = false;
+    bool accepted_ = false;  // frames are written only after the handshake
     bool stopped_ = false;  // no more deliveries accepted
 };
 

@@ -1,13 +1,12 @@
 // Connection against a real MariaDB (CHAT_TEST_MYSQL): prepared statements, long values,
 // transactions, and recovery after the server drops the link.
-#include "store/Connection.hpp"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
 #include "StoreTestSupport.hpp"
+#include "store/Connection.hpp"
 
 namespace chat::store {
 namespace {
@@ -19,8 +18,8 @@ TEST(Connection, BindsTextNumbersAndNullAndFetchesEveryColumnAsText) {
     auto url = testUrl();
     if (!url) GTEST_SKIP() << test::kSkipMessage;
     Connection connection(*url, 5s);
-    auto rows = connection.query("SELECT ?, ?, ?, CONCAT(?, 'b')", {std::string("text"), std::int64_t{-42}, nullptr,
-                                                                      std::string("a")});
+    auto rows = connection.query("SELECT ?, ?, ?, CONCAT(?, 'b')",
+                                 {std::string("text"), std::int64_t{-42}, nullptr, std::string("a")});
     ASSERT_EQ(rows.size(), 1u);
     ASSERT_EQ(rows[0].size(), 4u);
     EXPECT_EQ(rows[0][0], "text");

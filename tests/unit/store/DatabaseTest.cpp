@@ -1,8 +1,6 @@
 // The pool: results delivered once on a pool thread, failures as values, a bounded queue,
 // shutdown, health, and many submitters at once. Tests needing SQL use CHAT_TEST_MYSQL; the
 // queue and shutdown tests use a port nothing listens on, since their jobs never touch SQL.
-#include "store/Database.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,6 +11,7 @@
 
 #include "StoreTestSupport.hpp"
 #include "store/ContactRepository.hpp"
+#include "store/Database.hpp"
 #include "store/UserRepository.hpp"
 
 namespace chat::store {
@@ -199,7 +198,8 @@ TEST(Database, RecoversWhenTheServerClosesAnIdleConnection) {
     });
     ASSERT_TRUE(first.ok()) << first.failure.what;
     std::this_thread::sleep_for(1500ms);  // the server drops the link before the next idle ping
-    auto second = runAndWait<std::string>(db, [](Connection& c) { return *c.query("SELECT CONNECTION_ID()", {})[0][0]; });
+    auto second =
+        runAndWait<std::string>(db, [](Connection& c) { return *c.query("SELECT CONNECTION_ID()", {})[0][0]; });
     ASSERT_TRUE(second.ok()) << second.failure.what;
     EXPECT_NE(*first.value, *second.value);
     EXPECT_EQ(dbErrors(metrics), 0u);
@@ -241,9 +241,12 @@ TEST(Database, CompletesConcurrentJobsFromManyThreads) {
                         return asInt(c.query("SELECT ?", {expected})[0][0]);
                     },
                     [&, expected](Outcome<std::int64_t> o) {
-                        if (!o.ok()) ++failed;
-                        else if (*o.value != expected) ++wrong;
-                        else ++succeeded;
+                        if (!o.ok())
+                            ++failed;
+                        else if (*o.value != expected)
+                            ++wrong;
+                        else
+                            ++succeeded;
                     });
             }
         });
@@ -254,9 +257,8 @@ TEST(Database, CompletesConcurrentJobsFromManyThreads) {
     EXPECT_EQ(failed.load(), 0);
     EXPECT_EQ(wrong.load(), 0);
 
-    auto friendsOfFirst = runAndWait<std::size_t>(db, [&](Connection& c) {
-        return ContactRepository(c).friends(userIds[0]).size();
-    });
+    auto friendsOfFirst =
+        runAndWait<std::size_t>(db, [&](Connection& c) { return ContactRepository(c).friends(userIds[0]).size(); });
     ASSERT_TRUE(friendsOfFirst.ok());
     EXPECT_EQ(*friendsOfFirst.value, static_cast<std::size_t>(kThreads - 1));
 }

@@ -50,9 +50,9 @@ TEST_F(Repositories, UserInsertReturnsNewIdsAndRefusesATakenMobile) {
 TEST_F(Repositories, UserFoundByMobileCarriesCredentialsAndProfile) {
     const std::string mobile = test::uniqueMobile();
     const std::string avatar(400, 'x');  // longer than the first fetch buffer
-    const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    const auto before =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     auto id = users().insert(mobile, "pbkdf2-sha256$100000$abcd", std::string(32, 'f'), "D\xC3\xA9nis", avatar);
     ASSERT_TRUE(id.has_value());
 

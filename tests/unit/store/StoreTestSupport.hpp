@@ -40,7 +40,9 @@ inline std::string uniqueText(const std::string& prefix, std::size_t digits = 18
     return text;
 }
 
-inline std::string uniqueMobile() { return uniqueText("1", 20); }
+inline std::string uniqueMobile() {
+    return uniqueText("1", 20);
+}
 
 // A loopback port that was free a moment ago: connections to it are refused at once.
 inline std::uint16_t closedPort() {
@@ -65,7 +67,9 @@ inline config::Config configFor(const config::MysqlUrl& url, unsigned poolSize =
     return cfg;
 }
 
-inline config::MysqlUrl unreachableUrl() { return config::MysqlUrl{"chat", "chat", "127.0.0.1", closedPort(), "chat"}; }
+inline config::MysqlUrl unreachableUrl() {
+    return config::MysqlUrl{"chat", "chat", "127.0.0.1", closedPort(), "chat"};
+}
 
 // Submits a job and waits for its outcome; a job that never completes fails the test.
 template <class T>
