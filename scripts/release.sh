@@ -23,11 +23,14 @@ cp nginx/chat.conf.template nginx/nodes.txt nginx/render.sh "$out/nginx/"
 cp src/store/schema.sql "$out/"
 cp scripts/release/chat.conf.sample scripts/release/start.sh scripts/release/stop.sh scripts/release/status.sh "$out/"
 
+# The tarball lists what it ships by name: a node's state beside it (chat.conf, log.log,
+# chat.pid, upload/) or leftovers stay out, and there is no "./" entry that would reset the
+# mode of the folder it is unpacked into.
+shipped=(chat asset view web nginx schema.sql chat.conf.sample start.sh stop.sh status.sh)
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-tar -C "$out" --transform "s,^\./,chat-$version/," \
-  --exclude='./chat.conf' --exclude='./log.log' --exclude='./chat.pid' --exclude='./upload' --exclude='./*.tar.gz' \
-  -czf "$tmp" .
+tar -C "$out" --transform "s,^,chat-$version/," --owner=0 --group=0 --numeric-owner \
+  -czf "$tmp" "${shipped[@]}"
 chmod 644 "$tmp"
 mv "$tmp" "$out/chat-$version.tar.gz"
 echo "release: $out/ and $out/chat-$version.tar.gz"

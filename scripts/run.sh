@@ -14,6 +14,9 @@ nodes=(1 2)
 http_port() { echo $((8080 + $1)); }
 admin_port() { echo $((9080 + $1)); }
 public=127.0.0.1:8000
+# run.sh's own database, whatever a caller exported for db.sh (scripts/test.sh points it at the
+# test database): `run.sh stop` must stop the database `run.sh` started, and no other.
+export CHAT_DB_DIR=$root/var/db CHAT_DB_PORT=3307 CHAT_DB_NAME=chat
 
 log() { printf 'run.sh: %s\n' "$*"; }
 
@@ -25,13 +28,22 @@ admin-listen = 127.0.0.1:$(admin_port "$n")
 node-id = $n
 bus-broadcast = 127.255.255.255
 bus-port = 3000
+bus-key-file = $run/bus.key
 mysql = $(scripts/db.sh dsn)
 upload-dir = $run/upload
 log-level = info
 EOC
 }
 
+# One secret for the local cluster, made once; a LAN deployment distributes its own.
+make_bus_key() {
+  [ -s "$run/bus.key" ] && return
+  mkdir -p "$run"
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$run/bus.key")
+}
+
 start_nodes() {
+  make_bus_key
   for n in "${nodes[@]}"; do
     local dir=$run/node$n
     if [ -x "$dir/status.sh" ] && "$dir/status.sh" >/dev/null; then
@@ -60,10 +72,18 @@ wait_healthy() {
 
 start_nginx() {
   mkdir -p "$ngx/logs" "$ngx/tmp"
-  local list
+  local list running=0
   list=$(for n in "${nodes[@]}"; do echo "127.0.0.1:$(http_port "$n")"; done)
-  nginx/render.sh --nodes <(echo "$list") --prefix "$ngx" --listen "$public" > "$ngx/nginx.conf"
-  if [ -f "$ngx/nginx.pid" ] && kill -0 "$(cat "$ngx/nginx.pid")" 2>/dev/null; then
+  nginx/render.sh --nodes <(echo "$list") --prefix "$ngx" --listen "$public" > "$ngx/nginx.conf.new"
+  if [ -f "$ngx/nginx.pid" ] && kill -0 "$(cat "$ngx/nginx.pid")" 2>/dev/null; then running=1; fi
+  # A reload ends the old workers' WebSockets (worker_shutdown_timeout): only for a new config.
+  if [ "$running" = 1 ] && cmp -s "$ngx/nginx.conf.new" "$ngx/nginx.conf"; then
+    rm -f "$ngx/nginx.conf.new"
+    log "nginx already runs"
+    return 0
+  fi
+  mv -f "$ngx/nginx.conf.new" "$ngx/nginx.conf"
+  if [ "$running" = 1 ]; then
     nginx -p "$ngx" -c "$ngx/nginx.conf" -s reload
   else
     nginx -p "$ngx" -c "$ngx/nginx.conf"
@@ -86,8 +106,13 @@ demo_user() {  # demo_user MOBILE PASSWORD NICKNAME -> "id token"
 }
 
 create_demo_data() {
+  local alice alice_token bob bob_token
   read -r alice alice_token <<<"$(demo_user 13800000001 alice-demo Alice)"
   read -r bob bob_token <<<"$(demo_user 13800000002 bob-demo Bob)"
+  if [ -z "$alice_token" ] || [ -z "$bob_token" ]; then
+    log "the demo users cannot log in through nginx on $public; see $run/node*/log.log and $ngx/logs/"
+    exit 1
+  fi
   api /contact/addfriend "id=$alice&token=$alice_token&dstid=$bob" >/dev/null
   local groups
   groups=$(api /contact/loadcommunity "id=$alice&token=$alice_token")
@@ -96,6 +121,7 @@ create_demo_data() {
   if [ -z "$group" ]; then
     group=$(api /contact/createcommunity "id=$alice&token=$alice_token&name=Demo group" | json_field id)
   fi
+  [ -n "$group" ] || { log "creating the demo group failed"; exit 1; }
   api /contact/joincommunity "id=$bob&token=$bob_token&dstid=$group" >/dev/null
   demo_group=$group
 }
@@ -120,17 +146,31 @@ EOM
 }
 
 stop() {
+  # Nodes first: their clients get 1001 (going away) and nginx then has no WebSocket to wait for.
+  local failed=0
+  for n in "${nodes[@]}"; do
+    if [ -x "$run/node$n/stop.sh" ]; then "$run/node$n/stop.sh" || failed=1; fi
+  done
   if [ -f "$ngx/nginx.pid" ] && kill -0 "$(cat "$ngx/nginx.pid")" 2>/dev/null; then
     local pid
     pid=$(cat "$ngx/nginx.pid")
+    # Graceful; the config's worker_shutdown_timeout bounds it.
     kill -QUIT "$pid"
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    log "nginx stopped"
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "nginx (pid $pid) did not quit within 15 s; fast shutdown"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    if kill -0 "$pid" 2>/dev/null; then
+      log "nginx (pid $pid) is still running"
+      failed=1
+    else
+      log "nginx stopped"
+    fi
   fi
-  for n in "${nodes[@]}"; do
-    [ -x "$run/node$n/stop.sh" ] && "$run/node$n/stop.sh"
-  done
   scripts/db.sh stop
+  return "$failed"
 }
 
 status() {

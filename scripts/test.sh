@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The one test command: dependencies, the Debug (ASan+UBSan) build, a clean private MariaDB,
-# then every unit and integration test through ctest. Exits non-zero on any failure.
+# The one test command: dependencies, the Debug (ASan+UBSan) build, the release folder, a clean
+# private MariaDB, then every unit and integration test through ctest. Exits non-zero on any failure.
 # Extra arguments go to ctest (e.g. scripts/test.sh -R integration_http_api).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,13 @@ if ! CHAT_SKIP_DEPS=1 bash scripts/build.sh Debug; then
   summary 1 "Debug build"
   exit 1
 fi
+# The deployment tests (deploy, run_script) run the release folder, as operators do: a
+# Release build in build/ laid out in release/ (incremental after the first time).
+if ! CHAT_SKIP_DEPS=1 bash scripts/release.sh; then
+  summary 1 "release build"
+  exit 1
+fi
+export CHAT_RELEASE_DIR="$root_dir/release"
 
 # Stop the test database whatever happens from here on.
 trap 'bash scripts/db.sh stop >/dev/null 2>&1 || true' EXIT

@@ -22,6 +22,12 @@ int main(int argc, char** argv) {
         std::fputs(ConfigLoader::help().c_str(), stdout);
         return 0;
     }
+    try {
+        ConfigLoader::resolveSecrets(loaded.config);
+    } catch (const chat::config::ConfigError& e) {
+        std::fprintf(stderr, "chat: %s\n", e.what());
+        return 2;
+    }
     const auto& cfg = loaded.config;
     spdlog::set_level(spdlog::level::from_str(cfg.logLevel));
     spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [node " + std::to_string(cfg.nodeId) + "] %v");

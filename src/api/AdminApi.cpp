@@ -10,8 +10,11 @@ void AdminApi::install(http::Router& router) {
     });
     router.add("GET", "/healthz", [this](const http::Request&, const http::Respond& respond) {
         if (!db_.healthy()) return respond(http::Response::text(503, "database unreachable\n"));
-        if (!busOpen_()) return respond(http::Response::text(503, "bus closed\n"));
+        if (!bus_.isOpen()) return respond(http::Response::text(503, "bus closed\n"));
         respond(http::Response::text(200, "ok\n"));
+    });
+    router.add("GET", "/bus", [this](const http::Request&, const http::Respond& respond) {
+        bus_.view([respond](std::string json) { respond(http::Response::json(200, std::move(json))); });
     });
 }
 

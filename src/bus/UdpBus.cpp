@@ -5,21 +5,53 @@
 
 #include <boost/asio/detail/socket_option.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace chat::bus {
 
 namespace net = boost::asio;
 using net::ip::udp;
+using proto::DatagramKind;
 
 namespace {
 
 using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
+// Each start of a node is a new incarnation, larger than any before it on this host's
+// clock, so other nodes take a restart for a new stream rather than a replay.
+std::uint64_t newIncarnation() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+StreamLimits streamLimitsOf(const config::Config& c) {
+    StreamLimits l;
+    l.maxPending = c.busMaxPending;
+    l.maxMessage = c.busMaxMessage;
+    l.nakDelay = c.busNakDelay;
+    l.nakInterval = c.busNakInterval;
+    l.gapTimeout = c.busGapTimeout;
+    return l;
+}
+
+// Timers look for due NAKs this often; a fraction of the NAK interval keeps repair prompt.
+constexpr auto kTick = std::chrono::milliseconds(10);
+
 }  // namespace
 
 UdpBus::UdpBus(net::io_context& io, const config::Config& cfg, metrics::Metrics& metrics)
-    : cfg_(cfg), metrics_(metrics), strand_(net::make_strand(io)), socket_(strand_) {}
+    : cfg_(cfg),
+      metrics_(metrics),
+      incarnation_(newIncarnation()),
+      sealer_(cfg.busKey, cfg.busKeyPrevious),
+      sequencer_(cfg.nodeId, incarnation_, sealer_,
+                 RetransmitLimits{cfg.busRetransmitCount, cfg.busRetransmitBytes, cfg.busRetransmitAge}, cfg.busMaxMessage),
+      membership_(streamLimitsOf(cfg), cfg.busPeerTimeout, metrics),
+      strand_(net::make_strand(io)),
+      socket_(strand_),
+      tick_(strand_) {}
 
 void UdpBus::open() {
     boost::system::error_code ec;
@@ -38,43 +70,51 @@ void UdpBus::open() {
     socket_.bind(udp::endpoint(bind, cfg_.busPort), ec);
     if (ec) throw std::runtime_error("cannot bind the bus to " + cfg_.busBind + ":" + std::to_string(cfg_.busPort) + ": " + ec.message());
     open_ = true;
-    spdlog::info("bus: listening on {}:{}, broadcasting to {}", cfg_.busBind, cfg_.busPort, cfg_.busBroadcast);
+    spdlog::info("bus: listening on {}:{}, broadcasting to {}, incarnation {}", cfg_.busBind, cfg_.busPort,
+                 cfg_.busBroadcast, incarnation_);
 }
 
-void UdpBus::start(Sink sink) {
+void UdpBus::start(Sink sink, LossSink lossSink) {
     sink_ = std::move(sink);
-    net::dispatch(strand_, [this] { doReceive(); });
+    lossSink_ = std::move(lossSink);
+    net::dispatch(strand_, [this] {
+        doReceive();
+        onTick();  // announces this incarnation at once
+    });
 }
 
 void UdpBus::stop() {
     open_ = false;
     net::post(strand_, [this] {
         boost::system::error_code ignored;
+        tick_.cancel();
         socket_.close(ignored);
     });
 }
 
-bool UdpBus::broadcast(const proto::DatagramHeader& header, std::string_view payload) {
-    if (payload.size() > proto::kMaxDatagramPayload) {
-        metrics_.count(metrics::DropReason::Oversize);
-        return false;
-    }
-    proto::DatagramHeader h = header;
-    h.length = static_cast<std::uint32_t>(payload.size());
-    std::array<std::uint8_t, proto::kDatagramHeaderSize> head{};
-    proto::Datagram::encodeHeader(h, head);
-    std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(payload.data(), payload.size())};
+void UdpBus::send(const SharedBytes& datagram) {
     boost::system::error_code ec;
     {
         std::lock_guard lock(sendMutex_);
-        socket_.send_to(buffers, target_, 0, ec);
+        socket_.send_to(net::buffer(*datagram), target_, 0, ec);
     }
     if (ec) {
         metrics_.count(metrics::ErrorKind::Bus);
         spdlog::warn("bus: send failed: {}", ec.message());
-        return false;
+        return;
     }
     metrics_.busSent.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool UdpBus::broadcast(const proto::DatagramHeader& header, std::string_view payload) {
+    if (!open_) return false;
+    auto datagrams = sequencer_.seal(header, payload, Clock::now());
+    if (datagrams.empty()) {
+        metrics_.count(metrics::DropReason::Oversize);
+        return false;
+    }
+    // A datagram lost here (full socket buffer) is recovered like one lost on the wire.
+    for (const auto& d : datagrams) send(d);
     return true;
 }
 
@@ -88,18 +128,100 @@ void UdpBus::onReceive(const boost::system::error_code& ec, std::size_t bytes) {
     if (ec) {
         metrics_.count(metrics::ErrorKind::Bus);
         spdlog::warn("bus: receive failed: {}", ec.message());
-        doReceive();
-        return;
+        return doReceive();
     }
     metrics_.busReceived.fetch_add(1, std::memory_order_relaxed);
     auto result = proto::Datagram::decode(std::string_view(buffer_.data(), bytes));
     if (!result.datagram) {
         metrics_.count(result.error == proto::DecodeError::BadVersion ? metrics::DropReason::Version
                                                                        : metrics::DropReason::Malformed);
-    } else {
-        sink_(*result.datagram);
+        return doReceive();
     }
+    std::vector<Delivery> out;
+    handle(*result.datagram, Clock::now(), out);
+    deliver(out);
     doReceive();
+}
+
+void UdpBus::handle(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out) {
+    const auto& h = d.header;
+    // Our own broadcasts come back to us; they were delivered locally when published.
+    if (h.origin == cfg_.nodeId && h.incarnation == incarnation_) return metrics_.count(metrics::DropReason::SelfOrigin);
+    if (!sealer_.verify(h.keyId, d.signedBytes, d.mac)) return metrics_.count(metrics::DropReason::BadMac);
+    if (h.origin == cfg_.nodeId) {
+        if (!warnedDuplicateId_) spdlog::error("bus: another node signs with node id {}; node ids must be unique", h.origin);
+        warnedDuplicateId_ = true;
+        return metrics_.count(metrics::DropReason::Stale);
+    }
+    if (proto::isSequenced(h.kind)) return membership_.onSequenced(d, now, out);
+    switch (h.kind) {
+        case DatagramKind::Heartbeat: return membership_.onHeartbeat(h, now, out);
+        case DatagramKind::Nak: return answerNak(d, now);
+        case DatagramKind::Gone:
+            if (auto ranges = proto::SeqRanges::decode(d.payload)) return membership_.onGone(h, *ranges, now, out);
+            return metrics_.count(metrics::DropReason::Malformed);
+        default: return;
+    }
+}
+
+void UdpBus::answerNak(const proto::DecodedDatagram& d, Clock::time_point now) {
+    const auto& h = d.header;
+    if (h.target != static_cast<std::int64_t>(cfg_.nodeId) || static_cast<std::uint64_t>(h.sender) != incarnation_) return;
+    auto ranges = proto::SeqRanges::decode(d.payload);
+    if (!ranges) return metrics_.count(metrics::DropReason::Malformed);
+    std::vector<proto::SeqRange> gone;
+    auto again = sequencer_.resend(*ranges, now, gone);
+    for (const auto& datagram : again) send(datagram);
+    metrics_.busRetransmits.fetch_add(again.size(), std::memory_order_relaxed);
+    if (!gone.empty()) send(sequencer_.control(DatagramKind::Gone, 0, 0, proto::SeqRanges::encode(gone)));
+}
+
+void UdpBus::scheduleTick() {
+    tick_.expires_after(kTick);
+    tick_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) onTick();
+    });
+}
+
+void UdpBus::onTick() {
+    if (!socket_.is_open()) return;
+    auto now = Clock::now();
+    if (now - lastHeartbeat_ >= cfg_.busHeartbeat) {
+        send(sequencer_.control(DatagramKind::Heartbeat, 0, 0, {}));
+        lastHeartbeat_ = now;
+    }
+    for (const auto& nak : membership_.dueNaks(now)) {
+        send(sequencer_.control(DatagramKind::Nak, nak.origin, static_cast<std::int64_t>(nak.incarnation),
+                                proto::SeqRanges::encode(nak.ranges)));
+        metrics_.busNaksSent.fetch_add(1, std::memory_order_relaxed);
+    }
+    std::vector<Delivery> out;
+    membership_.expire(now, out);
+    deliver(out);
+    scheduleTick();
+}
+
+void UdpBus::deliver(std::vector<Delivery>& out) {
+    for (const auto& d : out) sink_(d.header, d.payload);
+    if (auto lost = membership_.takeLost()) {
+        metrics_.busLost.fetch_add(lost, std::memory_order_relaxed);
+        spdlog::warn("bus: {} datagram(s) could not be recovered", lost);
+        if (lossSink_) lossSink_(lost);
+    }
+}
+
+void UdpBus::view(std::function<void(std::string)> done) {
+    net::post(strand_, [this, done = std::move(done)] {
+        nlohmann::json j{{"node", cfg_.nodeId},
+                         {"incarnation", incarnation_},
+                         {"lastSeq", sequencer_.lastSeq()},
+                         {"retransmitBuffer", sequencer_.buffered()},
+                         {"retransmits", metrics_.busRetransmits.load()},
+                         {"naksSent", metrics_.busNaksSent.load()},
+                         {"lost", metrics_.busLost.load()},
+                         {"peers", nlohmann::json::parse(membership_.view(Clock::now()))}};
+        done(j.dump());
+    });
 }
 
 }  // namespace chat::bus

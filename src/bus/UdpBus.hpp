@@ -1,51 +1,79 @@
 // The cluster bus: one UDP socket that broadcasts this node's datagrams to the subnet and
-// receives every node's. Bound to the wildcard address with SO_REUSEADDR/SO_REUSEPORT so
-// several nodes on one host all receive each broadcast.
+// receives every node's, made trustworthy: every datagram is signed (Sealer), numbered and
+// kept for retransmission (Sequencer); every other node's stream is put back in order,
+// de-duplicated and repaired with NAKs (Membership, PeerStream). Heartbeats announce each
+// node's latest seq so that a lost last datagram is noticed too.
+//
+// Bound to the wildcard address with SO_REUSEADDR/SO_REUSEPORT so several nodes on one host
+// all receive each broadcast. Receiving, NAKs and timers run on the bus's strand; broadcast()
+// may be called from any thread.
 #pragma once
 #include <array>
 #include <atomic>
 #include <functional>
 #include <mutex>
 
-#include <boost/asio/ip/udp.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
+#include "bus/Membership.hpp"
+#include "bus/Sealer.hpp"
+#include "bus/Sequencer.hpp"
 #include "config/Config.hpp"
 #include "hub/Broadcaster.hpp"
 #include "metrics/Metrics.hpp"
-#include "proto/Datagram.hpp"
 
 namespace chat::bus {
 
 class UdpBus : public hub::Broadcaster {
 public:
-    using Sink = std::function<void(const proto::DecodedDatagram&)>;
+    // A message from another node, whole and in its origin's order.
+    using Sink = std::function<void(const proto::DatagramHeader&, std::string_view payload)>;
+    // Datagrams that could not be recovered: some recipients here may have missed messages.
+    using LossSink = std::function<void(std::uint64_t lost)>;
 
     UdpBus(boost::asio::io_context& io, const config::Config& cfg, metrics::Metrics& metrics);
 
     // Opens and binds the socket; throws std::runtime_error with a readable reason.
     void open();
-    void start(Sink sink);
+    void start(Sink sink, LossSink lossSink);
     void stop();
     bool isOpen() const { return open_.load(); }
 
     bool broadcast(const proto::DatagramHeader& header, std::string_view payload) override;
+    // The bus's view of the cluster as JSON (for GET /bus), built on the bus's strand.
+    void view(std::function<void(std::string)> done);
 
 private:
+    void send(const SharedBytes& datagram);
     void doReceive();
     void onReceive(const boost::system::error_code& ec, std::size_t bytes);
+    void handle(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out);
+    void answerNak(const proto::DecodedDatagram& d, Clock::time_point now);
+    void scheduleTick();
+    void onTick();
+    void deliver(std::vector<Delivery>& out);
 
     const config::Config& cfg_;
     metrics::Metrics& metrics_;
+    const std::uint64_t incarnation_;
+    Sealer sealer_;
+    Sequencer sequencer_;
+    Membership membership_;  // strand only
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     boost::asio::ip::udp::socket socket_;
+    boost::asio::steady_timer tick_;
     boost::asio::ip::udp::endpoint target_;
     boost::asio::ip::udp::endpoint from_;
+    Clock::time_point lastHeartbeat_{};
     std::mutex sendMutex_;
     Sink sink_;
+    LossSink lossSink_;
     std::atomic<bool> open_{false};
-    // Fits the largest UDP datagram, so nothing is ever truncated.
+    bool warnedDuplicateId_ = false;
+    // Fits the largest UDP datagram, so nothing is ever truncated (ours are at most 1472 bytes).
     std::array<char, 65536> buffer_{};
 };
 

@@ -27,6 +27,22 @@ struct Config {
     std::uint16_t busPort = 3000;
     std::string busBind = "0.0.0.0";  // broadcasts reach only sockets bound to the wildcard
     std::size_t busSocketBuffer = 4u << 20;
+    // The cluster secret that signs every datagram (HMAC-SHA256), and the previous one while
+    // a rotation is under way. No default: ConfigLoader::resolveSecrets insists on one.
+    std::string busKey;
+    std::filesystem::path busKeyFile;
+    std::string busKeyPrevious;
+    std::filesystem::path busKeyPreviousFile;
+    Millis busHeartbeat{200};
+    Seconds busPeerTimeout{5};
+    Millis busNakDelay{5};
+    Millis busNakInterval{50};
+    Millis busGapTimeout{5000};
+    std::size_t busRetransmitCount = 65536;
+    std::size_t busRetransmitBytes = 64u << 20;
+    Seconds busRetransmitAge{30};
+    std::size_t busMaxMessage = 64u << 10;
+    std::size_t busMaxPending = 16384;
 
     // --- storage
     MysqlUrl mysql{"chat", "chat", "127.0.0.1", 3307, "chat"};

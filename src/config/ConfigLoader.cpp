@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <iterator>
 #include <functional>
 #include <limits>
 #include <sstream>
@@ -78,6 +79,9 @@ template <class Duration>
 Apply seconds(Duration Config::*field, unsigned long long lo, unsigned long long hi) {
     return [=](Config& c, const std::string& v, const fs::path&) { c.*field = Duration(parseUnsigned(v, lo, hi)); };
 }
+Apply millis(Millis Config::*field, unsigned long long lo, unsigned long long hi) {
+    return [=](Config& c, const std::string& v, const fs::path&) { c.*field = Millis(parseUnsigned(v, lo, hi)); };
+}
 Apply bytes(std::size_t Config::*field, std::size_t lo, std::size_t hi) {
     return [=](Config& c, const std::string& v, const fs::path&) { c.*field = parseBytes(v, lo, hi); };
 }
@@ -115,6 +119,32 @@ const std::vector<Option>& options() {
          [](Config& c, const std::string& v, const fs::path&) { c.busBind = v; }},
         {"bus-socket-buffer", "bus socket receive/send buffer (default 4M): bursts queue here",
          bytes(&Config::busSocketBuffer, 64u << 10, 256u << 20)},
+        {"bus-key", "the cluster secret (16+ bytes) signing every datagram; prefer bus-key-file",
+         [](Config& c, const std::string& v, const fs::path&) { c.busKey = v; }},
+        {"bus-key-file", "file holding the cluster secret (every node shares it)", dir(&Config::busKeyFile)},
+        {"bus-key-previous", "the previous cluster secret, still accepted during a key rotation",
+         [](Config& c, const std::string& v, const fs::path&) { c.busKeyPrevious = v; }},
+        {"bus-key-previous-file", "file holding the previous cluster secret", dir(&Config::busKeyPreviousFile)},
+        {"bus-heartbeat-ms", "milliseconds between heartbeats, which reveal lost datagrams at a stream's end (default 200)",
+         millis(&Config::busHeartbeat, 10, 10000)},
+        {"bus-peer-timeout", "seconds without a heartbeat before a peer is forgotten (default 5)",
+         seconds(&Config::busPeerTimeout, 1, 3600)},
+        {"bus-nak-delay-ms", "milliseconds a gap may last before it is NAKed; absorbs reordering (default 5)",
+         millis(&Config::busNakDelay, 0, 10000)},
+        {"bus-nak-interval-ms", "milliseconds between repeated NAKs for one gap (default 50)",
+         millis(&Config::busNakInterval, 1, 60000)},
+        {"bus-gap-timeout-ms", "milliseconds before an unfillable gap is given up and reported (default 5000)",
+         millis(&Config::busGapTimeout, 10, 600000)},
+        {"bus-retransmit-count", "datagrams kept for retransmission (default 65536)",
+         number(&Config::busRetransmitCount, 16, 10000000)},
+        {"bus-retransmit-bytes", "bytes kept for retransmission (default 64M)",
+         bytes(&Config::busRetransmitBytes, 64u << 10, 4ull << 30)},
+        {"bus-retransmit-age", "seconds a datagram is kept for retransmission (default 30)",
+         seconds(&Config::busRetransmitAge, 1, 3600)},
+        {"bus-max-message", "largest message on the bus, cut into 1384-byte fragments (default 64K)",
+         bytes(&Config::busMaxMessage, 1024, 16u << 20)},
+        {"bus-max-pending", "out-of-order datagrams held per peer (default 16384)",
+         number(&Config::busMaxPending, 64, 10000000)},
         {"mysql", "database, mysql://user:pass@host:port/db (default mysql://chat:chat@127.0.0.1:3307/chat)",
          [](Config& c, const std::string& v, const fs::path&) {
              auto url = MysqlUrl::parse(v);
@@ -270,6 +300,29 @@ LoadResult ConfigLoader::load(const std::vector<std::string>& args) {
     for (const auto& [name, value] : flags) applyOption(result.config, name, value, fs::current_path(), "--");
     resolveDefaultDirs(result.config, base);
     return result;
+}
+
+namespace {
+
+std::string readSecret(const fs::path& file, const char* option) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw ConfigError(std::string(option) + ": cannot read '" + file.string() + "'");
+    std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    return key;
+}
+
+}  // namespace
+
+void ConfigLoader::resolveSecrets(Config& c) {
+    if (c.busKey.empty() && !c.busKeyFile.empty()) c.busKey = readSecret(c.busKeyFile, "bus-key-file");
+    if (c.busKeyPrevious.empty() && !c.busKeyPreviousFile.empty())
+        c.busKeyPrevious = readSecret(c.busKeyPreviousFile, "bus-key-previous-file");
+    if (c.busKey.empty())
+        throw ConfigError("bus-key-file (or bus-key) is required: every node of a cluster signs datagrams with one shared secret");
+    if (c.busKey.size() < 16) throw ConfigError("bus-key: the cluster secret must be at least 16 bytes");
+    if (!c.busKeyPrevious.empty() && c.busKeyPrevious.size() < 16)
+        throw ConfigError("bus-key-previous: the cluster secret must be at least 16 bytes");
 }
 
 std::string ConfigLoader::help() {

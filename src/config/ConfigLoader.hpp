@@ -24,6 +24,9 @@ public:
     static LoadResult load(const std::vector<std::string>& args);
     static Config fromText(const std::string& text, const std::filesystem::path& baseDir);
     static std::string help();
+    // Reads key files and checks that the bus has a key; throws ConfigError. Separate from
+    // load() so `--help` and config checks work without secrets at hand.
+    static void resolveSecrets(Config& config);
 };
 
 }  // namespace chat::config

@@ -8,15 +8,14 @@ using proto::DatagramHeader;
 using proto::DatagramKind;
 using proto::TargetKind;
 
-Dispatcher::Dispatcher(std::uint32_t nodeId, Hub& hub, Broadcaster& bus, metrics::Metrics& metrics)
-    : nodeId_(nodeId), hub_(hub), bus_(bus), metrics_(metrics) {}
+Dispatcher::Dispatcher(std::size_t maxMessage, Hub& hub, Broadcaster& bus, metrics::Metrics& metrics)
+    : maxMessage_(maxMessage), hub_(hub), bus_(bus), metrics_(metrics) {}
 
 PublishResult Dispatcher::publish(const proto::ChatMessage& m, const SharedFrame& encoded, const Recipient* sender) {
-    if (encoded->size() > proto::kMaxDatagramPayload) return PublishResult::TooLarge;
+    if (encoded->size() > maxMessage_) return PublishResult::TooLarge;
     DatagramHeader h;
     h.kind = DatagramKind::Chat;
     h.targetKind = m.cmd == proto::Cmd::Group ? TargetKind::Group : TargetKind::User;
-    h.origin = nodeId_;
     h.target = m.dstid;
     h.sender = m.userid;
     if (!bus_.broadcast(h, *encoded)) return PublishResult::BusError;
@@ -26,13 +25,21 @@ PublishResult Dispatcher::publish(const proto::ChatMessage& m, const SharedFrame
 
 void Dispatcher::joinGroup(std::int64_t user, std::int64_t group) {
     hub_.addGroups(user, {group});
-    DatagramHeader h{DatagramKind::Join, TargetKind::Group, nodeId_, 0, group, user};
+    DatagramHeader h;
+    h.kind = DatagramKind::Join;
+    h.targetKind = TargetKind::Group;
+    h.target = group;
+    h.sender = user;
     if (!bus_.broadcast(h, {})) spdlog::warn("bus: could not announce that user {} joined group {}", user, group);
 }
 
 void Dispatcher::revokeToken(std::int64_t user, std::int64_t tokenId) {
     applyRevoke(user, tokenId);
-    DatagramHeader h{DatagramKind::Revoke, TargetKind::User, nodeId_, 0, tokenId, user};
+    DatagramHeader h;
+    h.kind = DatagramKind::Revoke;
+    h.targetKind = TargetKind::User;
+    h.target = tokenId;
+    h.sender = user;
     if (!bus_.broadcast(h, {})) spdlog::warn("bus: could not announce a logout of user {}", user);
 }
 
@@ -53,20 +60,14 @@ void Dispatcher::deliver(const DatagramHeader& h, const SharedFrame& frame, cons
         hub_.deliverSingle(h.target, h.sender, frame, skip);
 }
 
-void Dispatcher::receive(const proto::DecodedDatagram& d) {
-    const auto& h = d.header;
-    // Our own broadcasts come back to us; they were delivered locally when published.
-    if (h.origin == nodeId_) {
-        metrics_.count(metrics::DropReason::SelfOrigin);
-        return;
-    }
+void Dispatcher::receive(const DatagramHeader& h, std::string_view payload) {
     switch (h.kind) {
         case DatagramKind::Chat:
             if (!concernsThisNode(h)) {
                 metrics_.count(metrics::DropReason::NoRecipient);
                 return;
             }
-            deliver(h, std::make_shared<const std::string>(d.payload), nullptr);
+            deliver(h, std::make_shared<const std::string>(payload), nullptr);
             return;
         case DatagramKind::Join:
             hub_.addGroups(h.sender, {h.target});
@@ -75,7 +76,13 @@ void Dispatcher::receive(const proto::DecodedDatagram& d) {
             // Revocations must reach every node's token cache, whoever is connected here.
             applyRevoke(h.sender, h.target);
             return;
+        default:
+            return;
     }
+}
+
+void Dispatcher::lost(std::uint64_t datagrams) {
+    hub_.deliverAll(std::make_shared<const std::string>(proto::MessageCodec::gap(datagrams)));
 }
 
 }  // namespace chat::hub

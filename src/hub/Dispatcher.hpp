@@ -1,6 +1,6 @@
 // Moves stamped messages and membership events between this node's connections and the
 // cluster. publish() is called by sessions and API handlers; receive() by the bus for
-// every datagram from another node. The header alone decides whether a datagram concerns
+// every message from another node. The header alone decides whether a datagram concerns
 // anyone here, so most datagrams are dropped without touching their JSON.
 #pragma once
 #include <cstdint>
@@ -20,7 +20,7 @@ class Dispatcher {
 public:
     using RevokeListener = std::function<void(std::int64_t tokenId)>;
 
-    Dispatcher(std::uint32_t nodeId, Hub& hub, Broadcaster& bus, metrics::Metrics& metrics);
+    Dispatcher(std::size_t maxMessage, Hub& hub, Broadcaster& bus, metrics::Metrics& metrics);
 
     // Sends to the cluster and delivers to local recipients; `sender` (the sending
     // connection) gets nothing, it is acknowledged separately.
@@ -29,14 +29,17 @@ public:
     void revokeToken(std::int64_t user, std::int64_t tokenId);
     void onRevoke(RevokeListener listener) { onRevoke_ = std::move(listener); }
 
-    void receive(const proto::DecodedDatagram& d);
+    // A whole message from another node, in its origin's order (the bus has checked it).
+    void receive(const proto::DatagramHeader& h, std::string_view payload);
+    // The bus gave up datagrams: tell every local connection it may have missed messages.
+    void lost(std::uint64_t datagrams);
 
 private:
     bool concernsThisNode(const proto::DatagramHeader& h) const;
     void deliver(const proto::DatagramHeader& h, const SharedFrame& frame, const Recipient* skip);
     void applyRevoke(std::int64_t user, std::int64_t tokenId);
 
-    std::uint32_t nodeId_;
+    std::size_t maxMessage_;
     Hub& hub_;
     Broadcaster& bus_;
     metrics::Metrics& metrics_;

@@ -93,6 +93,15 @@ std::size_t Hub::deliverGroup(std::int64_t group, const SharedFrame& frame, cons
     return hand(targets, frame);
 }
 
+std::size_t Hub::deliverAll(const SharedFrame& frame) {
+    Targets targets;
+    {
+        std::shared_lock lock(mutex_);
+        for (const auto& [id, user] : users_) targets.insert(targets.end(), user.connections.begin(), user.connections.end());
+    }
+    return hand(targets, frame);
+}
+
 void Hub::closeToken(std::int64_t user, std::int64_t tokenId, CloseCode code, std::string_view reason) {
     Targets targets;
     {

@@ -33,6 +33,9 @@ public:
     // Every local connection of every member of `group`, except `skip`.
     std::size_t deliverGroup(std::int64_t group, const SharedFrame& frame, const Recipient* skip);
 
+    // Every local connection (notices that concern everyone here).
+    std::size_t deliverAll(const SharedFrame& frame);
+
     void closeToken(std::int64_t user, std::int64_t tokenId, CloseCode code, std::string_view reason);
     void closeAll(CloseCode code, std::string_view reason);
     std::size_t connectionCount() const;

@@ -1,13 +1,16 @@
 #include "metrics/Metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <tuple>
 
 namespace chat::metrics {
 
 namespace {
 
 constexpr const char* kInCmdNames[] = {"0", "10", "11", "other"};
-constexpr const char* kDropNames[] = {"malformed", "version", "self_origin", "no_recipient", "oversize"};
+constexpr const char* kDropNames[] = {"malformed", "version",     "bad_mac",      "replay",  "stale",
+                                      "overflow",  "self_origin", "no_recipient", "oversize"};
 constexpr const char* kErrorNames[] = {"bad_frame", "http", "db", "bus", "internal"};
 
 void header(std::string& out, const char* name, const char* type, const char* help) {
@@ -79,6 +82,14 @@ std::string Metrics::render() const {
     sample(out, "chat_bus_datagrams_received_total", "", busReceived.load());
     header(out, "chat_bus_datagrams_dropped_total", "counter", "Datagrams received and not delivered, by reason.");
     labelled(out, "chat_bus_datagrams_dropped_total", "reason", kDropNames, busDropped);
+    header(out, "chat_bus_retransmits_total", "counter", "Datagrams sent again in answer to NAKs.");
+    sample(out, "chat_bus_retransmits_total", "", busRetransmits.load());
+    header(out, "chat_bus_naks_sent_total", "counter", "NAKs this node sent for gaps in other nodes' streams.");
+    sample(out, "chat_bus_naks_sent_total", "", busNaksSent.load());
+    header(out, "chat_bus_lost_total", "counter", "Datagrams given up because a gap could not be filled.");
+    sample(out, "chat_bus_lost_total", "", busLost.load());
+    header(out, "chat_bus_peers", "gauge", "Other nodes heard from recently.");
+    sample(out, "chat_bus_peers", "", static_cast<std::uint64_t>(std::max<std::int64_t>(0, busPeers.load())));
     header(out, "chat_slow_consumer_disconnects_total", "counter", "Connections closed because their send queue overflowed.");
     sample(out, "chat_slow_consumer_disconnects_total", "", slowConsumerDisconnects.load());
     header(out, "chat_errors_total", "counter", "Errors, by kind.");

@@ -27,7 +27,9 @@ private:
 };
 
 enum class InCmd : std::size_t { Heartbeat, Single, Group, Other, Count };
-enum class DropReason : std::size_t { Malformed, Version, SelfOrigin, NoRecipient, Oversize, Count };
+enum class DropReason : std::size_t {
+    Malformed, Version, BadMac, Replay, Stale, Overflow, SelfOrigin, NoRecipient, Oversize, Count
+};
 enum class ErrorKind : std::size_t { BadFrame, Http, Db, Bus, Internal, Count };
 
 class Metrics {
@@ -38,6 +40,10 @@ public:
     Counter busSent{0};
     Counter busReceived{0};
     std::array<Counter, static_cast<std::size_t>(DropReason::Count)> busDropped{};
+    Counter busRetransmits{0};  // datagrams this node sent again after a NAK
+    Counter busNaksSent{0};
+    Counter busLost{0};  // datagrams given up after a gap could not be filled
+    Gauge busPeers{0};
     Counter slowConsumerDisconnects{0};
     std::array<Counter, static_cast<std::size_t>(ErrorKind::Count)> errors{};
     Counter httpRequests{0};

@@ -36,13 +36,13 @@ Node::Node(const config::Config& cfg)
       ids_(cfg.nodeId),
       hub_(metrics_),
       bus_(io_, cfg, metrics_),
-      dispatcher_(cfg.nodeId, hub_, bus_, metrics_),
+      dispatcher_(cfg.busMaxMessage, hub_, bus_, metrics_),
       apiContext_{cfg, db_, auth_, limiter_, hasher_, dispatcher_, knownUsers_, metrics_,
                   [this](std::function<void()> job) { net::post(files_, std::move(job)); }},
       userApi_(apiContext_),
       contactApi_(apiContext_),
       attachApi_(apiContext_),
-      adminApi_(metrics_, db_, [this] { return bus_.isOpen(); }),
+      adminApi_(metrics_, db_, bus_),
       chatEndpoint_(ws::ChatServices{cfg, hub_, dispatcher_, knownUsers_, ids_, db_, auth_, metrics_}),
       assets_(cfg.assetDir, "/asset/"),
       uploads_(cfg.uploadDir, "/mnt/"),
@@ -88,7 +88,8 @@ int Node::run() {
     bus_.open();
     openListeners();
     db_.start();
-    bus_.start([this](const proto::DecodedDatagram& d) { dispatcher_.receive(d); });
+    bus_.start([this](const proto::DatagramHeader& h, std::string_view payload) { dispatcher_.receive(h, payload); },
+               [this](std::uint64_t lost) { dispatcher_.lost(lost); });
     awaitSignal();
 
     std::vector<std::thread> threads;

@@ -48,4 +48,12 @@ std::string MessageCodec::error(int code, const std::string& msg, const std::str
     return j.dump();
 }
 
+std::string MessageCodec::gap(std::uint64_t lostDatagrams) {
+    Json j;
+    j["cmd"] = static_cast<int>(Cmd::Gap);
+    j["lost"] = lostDatagrams;
+    j["msg"] = "some messages may have been lost";
+    return j.dump();
+}
+
 }  // namespace chat::proto

@@ -7,7 +7,7 @@
 
 namespace chat::proto {
 
-enum class Cmd : int { Heartbeat = 0, Ack = 1, Single = 10, Group = 11, Error = 99 };
+enum class Cmd : int { Heartbeat = 0, Ack = 1, Single = 10, Group = 11, Gap = 14, Error = 99 };
 
 enum class Media : int {
     Text = 1, News = 2, Voice = 3, Image = 4, RedPacket = 5, Emoji = 6, Link = 7, Video = 8, Card = 9, Custom = 100
@@ -31,6 +31,8 @@ public:
     // `cid` is the client's own id as JSON text ("42" or "\"abc\""); empty when it gave none.
     static std::string ack(std::int64_t id, const std::string& cid, std::int64_t createat);
     static std::string error(int code, const std::string& msg, const std::string& cid);
+    // The bus lost datagrams it could not recover: messages for this client may be missing.
+    static std::string gap(std::uint64_t lostDatagrams);
 };
 
 }  // namespace chat::proto

@@ -1,7 +1,5 @@
 #include "proto/Datagram.hpp"
 
-#include <cstring>
-
 namespace chat::proto {
 
 namespace {
@@ -18,54 +16,60 @@ T get(const unsigned char*& p) {
     return v;
 }
 
-bool validKind(std::uint8_t k) { return k >= 1 && k <= 3; }
+bool validKind(std::uint8_t k) { return k >= 1 && k <= 6; }
 bool validTargetKind(std::uint8_t k) { return k <= 2; }
 
 }  // namespace
 
-void Datagram::encodeHeader(const DatagramHeader& h, std::array<std::uint8_t, kDatagramHeaderSize>& out) {
+void Datagram::encodeHeader(const DatagramHeader& h, HeaderBytes& out) {
     std::uint8_t* p = out.data();
     put<std::uint32_t>(p, kDatagramMagic);
     put<std::uint8_t>(p, kDatagramVersion);
     put<std::uint8_t>(p, static_cast<std::uint8_t>(h.kind));
     put<std::uint8_t>(p, static_cast<std::uint8_t>(h.targetKind));
     put<std::uint8_t>(p, 0);
+    put<std::uint8_t>(p, h.keyId);
+    put<std::uint8_t>(p, 0);
+    put<std::uint16_t>(p, 0);
     put<std::uint32_t>(p, h.origin);
+    put<std::uint64_t>(p, h.incarnation);
+    put<std::uint64_t>(p, h.seq);
+    put<std::uint16_t>(p, h.fragIndex);
+    put<std::uint16_t>(p, h.fragCount);
     put<std::uint32_t>(p, h.length);
     put<std::uint64_t>(p, static_cast<std::uint64_t>(h.target));
     put<std::uint64_t>(p, static_cast<std::uint64_t>(h.sender));
 }
 
-std::string Datagram::encode(const DatagramHeader& header, std::string_view payload) {
-    DatagramHeader h = header;
-    h.length = static_cast<std::uint32_t>(payload.size());
-    std::array<std::uint8_t, kDatagramHeaderSize> head{};
-    encodeHeader(h, head);
-    std::string out;
-    out.reserve(kDatagramHeaderSize + payload.size());
-    out.append(reinterpret_cast<const char*>(head.data()), head.size());
-    out.append(payload);
-    return out;
-}
-
 Datagram::Result Datagram::decode(std::string_view bytes) {
-    if (bytes.size() < kDatagramHeaderSize) return {std::nullopt, DecodeError::TooShort};
+    if (bytes.size() < kDatagramHeaderSize + kDatagramMacSize) return {std::nullopt, DecodeError::TooShort};
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
     if (get<std::uint32_t>(p) != kDatagramMagic) return {std::nullopt, DecodeError::BadMagic};
     if (get<std::uint8_t>(p) != kDatagramVersion) return {std::nullopt, DecodeError::BadVersion};
     auto kind = get<std::uint8_t>(p);
     auto targetKind = get<std::uint8_t>(p);
-    get<std::uint8_t>(p);  // flags, reserved
+    get<std::uint8_t>(p);  // flags
     if (!validKind(kind) || !validTargetKind(targetKind)) return {std::nullopt, DecodeError::BadKind};
     DecodedDatagram d;
-    d.header.kind = static_cast<DatagramKind>(kind);
-    d.header.targetKind = static_cast<TargetKind>(targetKind);
-    d.header.origin = get<std::uint32_t>(p);
-    d.header.length = get<std::uint32_t>(p);
-    d.header.target = static_cast<std::int64_t>(get<std::uint64_t>(p));
-    d.header.sender = static_cast<std::int64_t>(get<std::uint64_t>(p));
-    if (d.header.length != bytes.size() - kDatagramHeaderSize) return {std::nullopt, DecodeError::BadLength};
-    d.payload = bytes.substr(kDatagramHeaderSize);
+    auto& h = d.header;
+    h.kind = static_cast<DatagramKind>(kind);
+    h.targetKind = static_cast<TargetKind>(targetKind);
+    h.keyId = get<std::uint8_t>(p);
+    get<std::uint8_t>(p);
+    get<std::uint16_t>(p);
+    h.origin = get<std::uint32_t>(p);
+    h.incarnation = get<std::uint64_t>(p);
+    h.seq = get<std::uint64_t>(p);
+    h.fragIndex = get<std::uint16_t>(p);
+    h.fragCount = get<std::uint16_t>(p);
+    h.length = get<std::uint32_t>(p);
+    h.target = static_cast<std::int64_t>(get<std::uint64_t>(p));
+    h.sender = static_cast<std::int64_t>(get<std::uint64_t>(p));
+    if (bytes.size() != kDatagramHeaderSize + h.length + kDatagramMacSize) return {std::nullopt, DecodeError::BadLength};
+    if (h.fragCount == 0 || h.fragIndex >= h.fragCount) return {std::nullopt, DecodeError::BadFragment};
+    d.payload = bytes.substr(kDatagramHeaderSize, h.length);
+    d.signedBytes = bytes.substr(0, kDatagramHeaderSize + h.length);
+    d.mac = bytes.substr(kDatagramHeaderSize + h.length);
     return {d, DecodeError::TooShort};
 }
 

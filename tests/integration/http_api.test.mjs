@@ -654,8 +654,17 @@ describe('command line', () => {
     // Valid values first, so a bad value that slipped through would not start a node on the defaults.
     async function safeArgs() {
         return ['--listen', `127.0.0.1:${await harness.freePort()}`, '--admin-listen', `127.0.0.1:${await harness.freePort()}`,
-            '--bus-port', String(await harness.freePort()), '--mysql', process.env.CHAT_TEST_MYSQL, '--upload-dir', tempDir()];
+            '--bus-port', String(await harness.freePort()), '--bus-key', harness.testBusKey,
+            '--mysql', process.env.CHAT_TEST_MYSQL, '--upload-dir', tempDir()];
     }
+
+    test('a node without a bus key refuses to start', async () => {
+        const args = (await safeArgs()).filter((a, i, all) => a !== '--bus-key' && all[i - 1] !== '--bus-key');
+        const { code, stderr } = await runChat(args, { timeoutMs: 5000 });
+        assert.equal(code, 2, stderr);
+        assert.match(stderr, /bus-key/);
+        assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    });
 
     test('--help exits 0 and lists the main flags', async () => {
         const { code, stdout, stderr } = await runChat(['--help']);
@@ -672,6 +681,7 @@ describe('command line', () => {
         ['--node-id', '-1'],
         ['--bus-port', 'abc'],
         ['--bus-broadcast', '255.255.255.255'],
+        ['--bus-key', 'too-short'],
         ['--mysql', 'not-a-url'],
         ['--max-frame', '12Q'],
         ['--pbkdf2-iterations', '10'],

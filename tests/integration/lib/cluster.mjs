@@ -118,6 +118,9 @@ export async function startNode(opts = {}) {
     }
 }
 
+// Every test cluster signs its datagrams with this secret (a real cluster's comes from a key file).
+export const testBusKey = 'integration-test-cluster-secret';
+
 async function startNodeOnce(opts) {
     const bin = requireEnv('CHAT_BIN');
     const mysql = requireEnv('CHAT_TEST_MYSQL');
@@ -131,6 +134,7 @@ async function startNodeOnce(opts) {
         '--node-id', String(nodeId),
         '--bus-port', String(busPort),
         '--bus-broadcast', '127.255.255.255',
+        '--bus-key', testBusKey,
         '--mysql', mysql,
         '--asset-dir', opts.assetDir ?? path.join(repoDir, 'asset'),
         '--view-dir', path.join(repoDir, 'view'),

@@ -1,0 +1,97 @@
+#include "bus/Membership.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace chat::bus {
+
+Membership::Peer* Membership::peerFor(const proto::DatagramHeader& h, Clock::time_point now) {
+    auto it = peers_.find(h.origin);
+    if (it == peers_.end()) {
+        spdlog::info("bus: node {} joined (incarnation {})", h.origin, h.incarnation);
+        it = peers_.emplace(h.origin, Peer{h.incarnation, PeerStream(limits_, std::nullopt), now, 0}).first;
+        metrics_.busPeers.store(static_cast<std::int64_t>(peers_.size()), std::memory_order_relaxed);
+    } else if (h.incarnation > it->second.incarnation) {
+        // We saw its previous run, so this run's stream matters from its first datagram.
+        spdlog::info("bus: node {} restarted (incarnation {} -> {})", h.origin, it->second.incarnation, h.incarnation);
+        it->second = Peer{h.incarnation, PeerStream(limits_, 1), now, 0};
+    } else if (h.incarnation < it->second.incarnation) {
+        metrics_.count(metrics::DropReason::Stale);
+        return nullptr;
+    }
+    it->second.lastSeen = now;
+    return &it->second;
+}
+
+void Membership::onSequenced(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out) {
+    auto* peer = peerFor(d.header, now);
+    if (!peer) return;
+    switch (peer->stream.onData(d.header, d.payload, now, out)) {
+        case PeerStream::Fed::Accepted: break;
+        case PeerStream::Fed::Duplicate: metrics_.count(metrics::DropReason::Replay); break;
+        case PeerStream::Fed::Overflow: metrics_.count(metrics::DropReason::Overflow); break;
+        case PeerStream::Fed::Oversize: metrics_.count(metrics::DropReason::Oversize); break;
+    }
+}
+
+void Membership::onHeartbeat(const proto::DatagramHeader& h, Clock::time_point now, std::vector<Delivery>& out) {
+    if (auto* peer = peerFor(h, now)) peer->stream.onHeartbeat(h.seq, now, out);
+}
+
+void Membership::onGone(const proto::DatagramHeader& h, const std::vector<proto::SeqRange>& ranges,
+                        Clock::time_point now, std::vector<Delivery>& out) {
+    auto* peer = peerFor(h, now);
+    if (!peer) return;
+    spdlog::warn("bus: node {} no longer holds {} range(s) we missed", h.origin, ranges.size());
+    peer->stream.onGone(ranges, now, out);
+}
+
+std::vector<NakRequest> Membership::dueNaks(Clock::time_point now) {
+    std::vector<NakRequest> out;
+    for (auto& [origin, peer] : peers_) {
+        auto ranges = peer.stream.dueNak(now);
+        if (!ranges.empty()) out.push_back({origin, peer.incarnation, std::move(ranges)});
+    }
+    return out;
+}
+
+void Membership::expire(Clock::time_point now, std::vector<Delivery>& out) {
+    for (auto it = peers_.begin(); it != peers_.end();) {
+        it->second.stream.expire(now, out);
+        if (now - it->second.lastSeen > peerTimeout_) {
+            spdlog::info("bus: node {} left (silent for {} s)", it->first, peerTimeout_.count());
+            it = peers_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    metrics_.busPeers.store(static_cast<std::int64_t>(peers_.size()), std::memory_order_relaxed);
+}
+
+std::uint64_t Membership::takeLost() {
+    std::uint64_t lost = 0;
+    for (auto& [origin, peer] : peers_) {
+        lost += peer.stream.lost() - peer.reportedLost;
+        peer.reportedLost = peer.stream.lost();
+    }
+    return lost;
+}
+
+std::string Membership::view(Clock::time_point now) const {
+    auto list = nlohmann::json::array();
+    for (const auto& [origin, peer] : peers_) {
+        const auto& s = peer.stream;
+        list.push_back({{"node", origin},
+                        {"incarnation", peer.incarnation},
+                        {"lastSeenMs", std::chrono::duration_cast<std::chrono::milliseconds>(now - peer.lastSeen).count()},
+                        {"synced", s.synced()},
+                        {"nextSeq", s.nextSeq()},
+                        {"highestSeq", s.highestSeq()},
+                        {"gaps", s.gaps()},
+                        {"naks", s.naks()},
+                        {"lost", s.lost()}});
+    }
+    return list.dump();
+}
+
+}  // namespace chat::bus

@@ -1,0 +1,61 @@
+// The other nodes this node hears, each with the stream of its current incarnation. Knows
+// when a node joins, restarts (a larger incarnation: its seqs begin again) or goes silent
+// (forgotten after the peer timeout), logs each change, and rejects datagrams of an older
+// incarnation than the one it knows. Runs on the bus's strand.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bus/PeerStream.hpp"
+#include "metrics/Metrics.hpp"
+#include "proto/Datagram.hpp"
+
+namespace chat::bus {
+
+struct NakRequest {
+    std::uint32_t origin;
+    std::uint64_t incarnation;
+    std::vector<proto::SeqRange> ranges;
+};
+
+class Membership {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    Membership(StreamLimits limits, std::chrono::seconds peerTimeout, metrics::Metrics& metrics)
+        : limits_(limits), peerTimeout_(peerTimeout), metrics_(metrics) {}
+
+    // Each returns the messages that became deliverable, in their origin's order.
+    void onSequenced(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out);
+    void onHeartbeat(const proto::DatagramHeader& h, Clock::time_point now, std::vector<Delivery>& out);
+    void onGone(const proto::DatagramHeader& h, const std::vector<proto::SeqRange>& ranges, Clock::time_point now,
+                std::vector<Delivery>& out);
+    std::vector<NakRequest> dueNaks(Clock::time_point now);
+    // Gives up old gaps and forgets silent peers.
+    void expire(Clock::time_point now, std::vector<Delivery>& out);
+    // Datagrams given up (gaps that could not be filled) since the last call.
+    std::uint64_t takeLost();
+
+    // JSON array of the peers, for GET /bus.
+    std::string view(Clock::time_point now) const;
+
+private:
+    struct Peer {
+        std::uint64_t incarnation;
+        PeerStream stream;
+        Clock::time_point lastSeen;
+        std::uint64_t reportedLost = 0;
+    };
+
+    Peer* peerFor(const proto::DatagramHeader& h, Clock::time_point now);
+
+    StreamLimits limits_;
+    std::chrono::seconds peerTimeout_;
+    metrics::Metrics& metrics_;
+    std::map<std::uint32_t, Peer> peers_;
+};
+
+}  // namespace chat::bus

@@ -1,0 +1,131 @@
+#include "bus/PeerStream.hpp"
+
+namespace chat::bus {
+
+using proto::SeqRange;
+
+PeerStream::PeerStream(StreamLimits limits, std::optional<std::uint64_t> startAt) : limits_(limits) {
+    if (startAt) {
+        next_ = *startAt;
+        highest_ = *startAt - 1;
+    }
+}
+
+PeerStream::Fed PeerStream::onData(const proto::DatagramHeader& h, std::string_view payload, Clock::time_point now,
+                                   std::vector<Delivery>& out) {
+    if (synced() && h.seq < next_) return Fed::Duplicate;
+    if (held_.contains(h.seq)) return Fed::Duplicate;
+    if (held_.size() >= limits_.maxPending) return Fed::Overflow;  // a NAK fetches it again later
+    if (payload.size() > limits_.maxMessage) return Fed::Oversize;
+    held_.emplace(h.seq, Held{h, std::string(payload)});
+    if (h.seq > highest_) highest_ = h.seq;
+    if (synced()) drain(now, out);
+    return Fed::Accepted;
+}
+
+void PeerStream::onHeartbeat(std::uint64_t lastSeq, Clock::time_point now, std::vector<Delivery>& out) {
+    if (!synced()) {
+        // Everything up to lastSeq was sent before we listened; held copies of it are
+        // dropped, which also defeats replays of old datagrams to a freshly started node.
+        next_ = lastSeq + 1;
+        held_.erase(held_.begin(), held_.lower_bound(next_));
+        if (highest_ < lastSeq) highest_ = lastSeq;
+        drain(now, out);
+        return;
+    }
+    if (lastSeq > highest_) highest_ = lastSeq;
+    if (hasGap()) noteGap(now);
+}
+
+bool PeerStream::hasGap() const { return synced() && highest_ >= next_ && !held_.contains(next_); }
+
+void PeerStream::noteGap(Clock::time_point now) {
+    if (!gapSince_) {
+        gapSince_ = now;
+        ++gaps_;
+    }
+}
+
+void PeerStream::drain(Clock::time_point now, std::vector<Delivery>& out) {
+    for (auto it = held_.find(next_); it != held_.end() && it->first == next_; it = held_.find(next_)) {
+        assemble(it->second, out);
+        held_.erase(it);
+        ++next_;
+        gapSince_.reset();
+        lastNak_.reset();
+    }
+    if (hasGap()) noteGap(now);
+}
+
+// Fragments arrive here in seq order; a message is complete at its last fragment. A piece
+// out of place (its predecessors were given up) abandons the message.
+void PeerStream::assemble(Held& held, std::vector<Delivery>& out) {
+    const auto& h = held.header;
+    if (h.fragCount == 1) {
+        partial_.reset();
+        out.push_back(Delivery{h, std::move(held.payload)});
+        return;
+    }
+    if (h.fragIndex == 0) {
+        partial_ = Delivery{h, std::move(held.payload)};
+        expectIndex_ = 1;
+        return;
+    }
+    if (!partial_ || h.fragIndex != expectIndex_ || h.fragCount != partial_->header.fragCount ||
+        partial_->payload.size() + held.payload.size() > limits_.maxMessage) {
+        partial_.reset();
+        return;
+    }
+    partial_->payload += held.payload;
+    if (++expectIndex_ == h.fragCount) {
+        out.push_back(std::move(*partial_));
+        partial_.reset();
+    }
+}
+
+std::vector<SeqRange> PeerStream::dueNak(Clock::time_point now) {
+    if (!hasGap()) return {};
+    noteGap(now);
+    if (now - *gapSince_ < limits_.nakDelay) return {};
+    if (lastNak_ && now - *lastNak_ < limits_.nakInterval) return {};
+    std::vector<SeqRange> missing;
+    std::uint64_t seq = next_;
+    for (auto it = held_.lower_bound(next_); seq <= highest_ && missing.size() < proto::SeqRanges::kMaxRanges;) {
+        std::uint64_t end = it == held_.end() ? highest_ + 1 : it->first;
+        if (seq < end) missing.push_back({seq, end - 1});
+        if (it == held_.end()) break;
+        seq = it->first + 1;
+        ++it;
+    }
+    lastNak_ = now;
+    ++naks_;
+    return missing;
+}
+
+void PeerStream::skipTo(std::uint64_t seq, Clock::time_point now, std::vector<Delivery>& out) {
+    if (seq <= next_) return;
+    for (auto s = next_; s < seq; ++s)
+        if (!held_.contains(s)) ++lost_;
+    // Anything held below the new start belongs to messages whose pieces were lost.
+    held_.erase(held_.begin(), held_.lower_bound(seq));
+    next_ = seq;
+    if (highest_ < seq - 1) highest_ = seq - 1;
+    partial_.reset();
+    gapSince_.reset();
+    lastNak_.reset();
+    drain(now, out);
+}
+
+void PeerStream::onGone(const std::vector<SeqRange>& ranges, Clock::time_point now, std::vector<Delivery>& out) {
+    if (!synced()) return;
+    for (const auto& r : ranges)
+        if (r.first <= next_ && r.last >= next_) skipTo(r.last + 1, now, out);
+}
+
+void PeerStream::expire(Clock::time_point now, std::vector<Delivery>& out) {
+    if (!hasGap() || !gapSince_ || now - *gapSince_ < limits_.gapTimeout) return;
+    auto first = held_.lower_bound(next_);
+    skipTo(first == held_.end() ? highest_ + 1 : first->first, now, out);
+}
+
+}  // namespace chat::bus
