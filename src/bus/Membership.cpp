@@ -11,10 +11,12 @@ Membership::Peer* Membership::peerFor(const proto::DatagramHeader& h, Clock::tim
         spdlog::info("bus: node {} joined (incarnation {})", h.origin, h.incarnation);
         it = peers_.emplace(h.origin, Peer{h.incarnation, PeerStream(limits_, std::nullopt), now, 0}).first;
         metrics_.busPeers.store(static_cast<std::int64_t>(peers_.size()), std::memory_order_relaxed);
+        announce_ = true;
     } else if (h.incarnation > it->second.incarnation) {
         // We saw its previous run, so this run's stream matters from its first datagram.
         spdlog::info("bus: node {} restarted (incarnation {} -> {})", h.origin, it->second.incarnation, h.incarnation);
         it->second = Peer{h.incarnation, PeerStream(limits_, 1), now, 0};
+        announce_ = true;
     } else if (h.incarnation < it->second.incarnation) {
         metrics_.count(metrics::DropReason::Stale);
         return nullptr;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bus/PeerStream.hpp"
@@ -39,6 +40,10 @@ public:
     // Datagrams given up (gaps that could not be filled) since the last call.
     std::uint64_t takeLost();
 
+    // True once after a node joined: answering with our heartbeat at once lets it learn
+    // where our stream stands without waiting a whole heartbeat interval.
+    bool takeAnnounce() { return std::exchange(announce_, false); }
+
     // JSON array of the peers, for GET /bus.
     std::string view(Clock::time_point now) const;
 
@@ -56,6 +61,7 @@ private:
     std::chrono::seconds peerTimeout_;
     metrics::Metrics& metrics_;
     std::map<std::uint32_t, Peer> peers_;
+    bool announce_ = false;
 };
 
 }  // namespace chat::bus

@@ -138,8 +138,10 @@ void UdpBus::onReceive(const boost::system::error_code& ec, std::size_t bytes) {
         return doReceive();
     }
     std::vector<Delivery> out;
-    handle(*result.datagram, Clock::now(), out);
+    auto now = Clock::now();
+    handle(*result.datagram, now, out);
     deliver(out);
+    if (membership_.takeAnnounce()) sendHeartbeat(now);
     doReceive();
 }
 
@@ -176,6 +178,11 @@ void UdpBus::answerNak(const proto::DecodedDatagram& d, Clock::time_point now) {
     if (!gone.empty()) send(sequencer_.control(DatagramKind::Gone, 0, 0, proto::SeqRanges::encode(gone)));
 }
 
+void UdpBus::sendHeartbeat(Clock::time_point now) {
+    send(sequencer_.control(DatagramKind::Heartbeat, 0, 0, {}));
+    lastHeartbeat_ = now;
+}
+
 void UdpBus::scheduleTick() {
     tick_.expires_after(kTick);
     tick_.async_wait([this](const boost::system::error_code& ec) {
@@ -186,10 +193,7 @@ void UdpBus::scheduleTick() {
 void UdpBus::onTick() {
     if (!socket_.is_open()) return;
     auto now = Clock::now();
-    if (now - lastHeartbeat_ >= cfg_.busHeartbeat) {
-        send(sequencer_.control(DatagramKind::Heartbeat, 0, 0, {}));
-        lastHeartbeat_ = now;
-    }
+    if (now - lastHeartbeat_ >= cfg_.busHeartbeat) sendHeartbeat(now);
     for (const auto& nak : membership_.dueNaks(now)) {
         send(sequencer_.control(DatagramKind::Nak, nak.origin, static_cast<std::int64_t>(nak.incarnation),
                                 proto::SeqRanges::encode(nak.ranges)));

@@ -52,6 +52,7 @@ private:
     void onReceive(const boost::system::error_code& ec, std::size_t bytes);
     void handle(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out);
     void answerNak(const proto::DecodedDatagram& d, Clock::time_point now);
+    void sendHeartbeat(Clock::time_point now);
     void scheduleTick();
     void onTick();
     void deliver(std::vector<Delivery>& out);
