@@ -24,7 +24,10 @@ while read -r line; do
   line=${line%%#*}
   line=$(echo "$line" | tr -d '[:space:]')
   [ -z "$line" ] && continue
-  servers+="        server $line max_fails=1 fail_timeout=10s;"$'\n'
+  # A failed node is left out for fail_timeout (per worker). Short, because a node that is
+  # back (restarted after a crash) gets no traffic before it ends: with 10 s, stopping the
+  # other node during those seconds left nginx with "no live upstreams" (502) meanwhile.
+  servers+="        server $line max_fails=1 fail_timeout=3s;"$'\n'
 done < "$nodes"
 [ -n "$servers" ] || { echo "render.sh: no nodes in $nodes" >&2; exit 2; }
 

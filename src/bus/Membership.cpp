@@ -8,8 +8,17 @@ namespace chat::bus {
 Membership::Peer* Membership::peerFor(const proto::DatagramHeader& h, Clock::time_point now) {
     auto it = peers_.find(h.origin);
     if (it == peers_.end()) {
+        std::optional<std::uint64_t> startAt;
+        if (auto t = forgotten_.find(h.origin); t != forgotten_.end()) {
+            if (h.incarnation < t->second.incarnation) {
+                metrics_.count(metrics::DropReason::Stale);
+                return nullptr;
+            }
+            // The same run back from silence resumes where it stood; a new run starts at 1.
+            startAt = h.incarnation == t->second.incarnation ? t->second.nextSeq : 1;
+        }
         spdlog::info("bus: node {} joined (incarnation {})", h.origin, h.incarnation);
-        it = peers_.emplace(h.origin, Peer{h.incarnation, PeerStream(limits_, std::nullopt), now, 0}).first;
+        it = peers_.emplace(h.origin, Peer{h.incarnation, PeerStream(limits_, startAt), now, 0}).first;
         metrics_.busPeers.store(static_cast<std::int64_t>(peers_.size()), std::memory_order_relaxed);
         announce_ = true;
     } else if (h.incarnation > it->second.incarnation) {
@@ -62,6 +71,8 @@ void Membership::expire(Clock::time_point now, std::vector<Delivery>& out) {
         it->second.stream.expire(now, out);
         if (now - it->second.lastSeen > peerTimeout_) {
             spdlog::info("bus: node {} left (silent for {} s)", it->first, peerTimeout_.count());
+            const auto& stream = it->second.stream;
+            if (stream.synced()) forgotten_[it->first] = Tombstone{it->second.incarnation, stream.nextSeq()};
             it = peers_.erase(it);
         } else {
             ++it;

@@ -61,6 +61,13 @@ private:
     std::chrono::seconds peerTimeout_;
     metrics::Metrics& metrics_;
     std::map<std::uint32_t, Peer> peers_;
+    // Where the streams of forgotten peers stood, so their old datagrams cannot be replayed
+    // after they are gone. One small entry per node id ever seen (at most 64).
+    struct Tombstone {
+        std::uint64_t incarnation;
+        std::uint64_t nextSeq;
+    };
+    std::map<std::uint32_t, Tombstone> forgotten_;
     bool announce_ = false;
 };
 

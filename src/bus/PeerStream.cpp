@@ -1,5 +1,7 @@
 #include "bus/PeerStream.hpp"
 
+#include <iterator>
+
 namespace chat::bus {
 
 using proto::SeqRange;
@@ -15,7 +17,9 @@ PeerStream::Fed PeerStream::onData(const proto::DatagramHeader& h, std::string_v
                                    std::vector<Delivery>& out) {
     if (synced() && h.seq < next_) return Fed::Duplicate;
     if (held_.contains(h.seq)) return Fed::Duplicate;
-    if (held_.size() >= limits_.maxPending) return Fed::Overflow;  // a NAK fetches it again later
+    // A NAK fetches a refused datagram again later; the one that fills the gap is always taken,
+    // since it is delivered at once and is the only way out of a full buffer.
+    if (held_.size() >= limits_.maxPending && !(synced() && h.seq == next_)) return Fed::Overflow;
     if (payload.size() > limits_.maxMessage) return Fed::Oversize;
     held_.emplace(h.seq, Held{h, std::string(payload)});
     if (h.seq > highest_) highest_ = h.seq;
@@ -104,10 +108,12 @@ std::vector<SeqRange> PeerStream::dueNak(Clock::time_point now) {
 
 void PeerStream::skipTo(std::uint64_t seq, Clock::time_point now, std::vector<Delivery>& out) {
     if (seq <= next_) return;
-    for (auto s = next_; s < seq; ++s)
-        if (!held_.contains(s)) ++lost_;
+    // Counted, not walked: a skip may span a huge range of seqs.
+    auto heldBelow = held_.lower_bound(seq);
+    auto heldSkipped = static_cast<std::uint64_t>(std::distance(held_.lower_bound(next_), heldBelow));
+    lost_ += (seq - next_) - heldSkipped;
     // Anything held below the new start belongs to messages whose pieces were lost.
-    held_.erase(held_.begin(), held_.lower_bound(seq));
+    held_.erase(held_.begin(), heldBelow);
     next_ = seq;
     if (highest_ < seq - 1) highest_ = seq - 1;
     partial_.reset();

@@ -124,7 +124,7 @@ function installNodes() {
     fs.cpSync(releaseDir, moved, {
         recursive: true,
         // What a running release keeps beside itself is no part of the release.
-        filter: (src) => !/^(chat\.conf|log\.log|chat\.pid|upload|.*\.tar\.gz.*)$/.test(path.relative(releaseDir, src)),
+        filter: (src) => !/^(chat\.conf|log\.log|chat\.pid|bus\.key|upload|.*\.tar\.gz.*)$/.test(path.relative(releaseDir, src)),
     });
     const tarballs = fs.readdirSync(releaseDir).filter((f) => /^chat-[0-9.]+\.tar\.gz$/.test(f));
     assert.equal(tarballs.length, 1, `one tarball in ${releaseDir}: ${tarballs}`);
@@ -140,6 +140,8 @@ before(async () => {
     const top = fs.readdirSync(unpacked);
     assert.deepEqual(top, [path.basename(tarball, '.tar.gz')], 'the tarball holds one folder named after it');
     const busPort = await freePort();
+    // The cluster secret, the same file in every node's folder (chat.conf.sample's bus-key-file).
+    const busKey = randomBytes(32).toString('hex');
     nodes = [
         { name: 'moved release', dir: moved, nodeId: 1 },
         { name: 'unpacked tarball', dir: path.join(unpacked, top[0]), nodeId: 2 },
@@ -147,6 +149,7 @@ before(async () => {
     for (const node of nodes) {
         node.port = await freePort();
         node.adminPort = await freePort();
+        fs.writeFileSync(path.join(node.dir, 'bus.key'), `${busKey}\n`, { mode: 0o600 });
         writeConf(node, {
             listen: `127.0.0.1:${node.port}`,
             'admin-listen': `127.0.0.1:${node.adminPort}`,
@@ -269,6 +272,17 @@ test('start.sh twice starts no second node, and status.sh answers', async () => 
         const status = await run(path.join(node.dir, 'status.sh'));
         assert.equal(status.code, 0, describeRun('status.sh', status));
         assert.match(status.stdout, new RegExp(`chat is running \\(pid ${node.pid}\\)`));
+    }
+});
+
+test('no file of the release names the checkout it was built in', () => {
+    for (const node of nodes) {
+        for (const entry of fs.readdirSync(node.dir, { recursive: true, withFileTypes: true })) {
+            // The binary's debug paths do not count, nor what this test wrote beside the release.
+            if (!entry.isFile() || ['chat', 'chat.conf', 'log.log', 'chat.pid', 'bus.key'].includes(entry.name)) continue;
+            const file = path.join(entry.parentPath ?? entry.path, entry.name);
+            assert.equal(fs.readFileSync(file, 'utf8').includes(repoDir), false, `${file} names ${repoDir}`);
+        }
     }
 });
 

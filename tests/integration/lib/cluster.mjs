@@ -104,8 +104,10 @@ async function waitReady(node) {
     throw new Error(`chat node ${node.nodeId} not ready after ${READY_TIMEOUT_MS} ms (${last}):\n${node.log()}`);
 }
 
-// Starts one node. Options: nodeId, busPort, uploadDir, assetDir, extraArgs (array), env (object).
-// Returns {url, adminUrl, wsUrl, pid, nodeId, stop(signal) -> exit code, kill9(), log()}.
+// Starts one node. Options: nodeId, busPort, uploadDir, assetDir, extraArgs (array), env (object);
+// for a node in a network namespace (lib/lan.mjs): host (address it listens on), busBroadcast,
+// mysql (a DSN it can reach) and wrap ((file, args) -> [file, args], e.g. lan.wrap).
+// Returns {url, adminUrl, wsUrl, host, pid, nodeId, stop(signal) -> exit code, kill9(), log()}.
 // Nodes still running at the end of the test file are stopped there.
 export async function startNode(opts = {}) {
     // A port found free may be taken by someone else before the node binds it: try new ones.
@@ -123,17 +125,18 @@ export const testBusKey = 'integration-test-cluster-secret';
 
 async function startNodeOnce(opts) {
     const bin = requireEnv('CHAT_BIN');
-    const mysql = requireEnv('CHAT_TEST_MYSQL');
+    const mysql = opts.mysql ?? requireEnv('CHAT_TEST_MYSQL');
+    const host = opts.host ?? '127.0.0.1';
     const nodeId = opts.nodeId ?? 1;
     const busPort = opts.busPort ?? (await freePort());
     const uploadDir = opts.uploadDir ?? tempDir('chat-upload-');
     const [port, adminPort] = [await freePort(), await freePort()];
     const args = [
-        '--listen', `127.0.0.1:${port}`,
-        '--admin-listen', `127.0.0.1:${adminPort}`,
+        '--listen', `${host}:${port}`,
+        '--admin-listen', `${host}:${adminPort}`,
         '--node-id', String(nodeId),
         '--bus-port', String(busPort),
-        '--bus-broadcast', '127.255.255.255',
+        '--bus-broadcast', opts.busBroadcast ?? '127.255.255.255',
         '--bus-key', testBusKey,
         '--mysql', mysql,
         '--asset-dir', opts.assetDir ?? path.join(repoDir, 'asset'),
@@ -144,7 +147,8 @@ async function startNodeOnce(opts) {
         '--log-level', 'debug',
         ...(opts.extraArgs ?? []),
     ];
-    const child = spawn(bin, args, {
+    const [command, argv] = opts.wrap ? opts.wrap(bin, args) : [bin, args];
+    const child = spawn(command, argv, {
         cwd: repoDir,
         env: { ...process.env, ...(opts.env ?? {}) },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -185,11 +189,12 @@ async function startNodeOnce(opts) {
         uploadDir,
         child,
         pid: child.pid,
+        host,
         port,
         adminPort,
-        url: `http://127.0.0.1:${port}`,
-        adminUrl: `http://127.0.0.1:${adminPort}`,
-        wsUrl: `ws://127.0.0.1:${port}`,
+        url: `http://${host}:${port}`,
+        adminUrl: `http://${host}:${adminPort}`,
+        wsUrl: `ws://${host}:${port}`,
         logPath,
         exitCode: null,
         exited,
@@ -253,7 +258,7 @@ export function request(node, urlPath, { method = 'GET', headers = {}, body, loc
     return new Promise((resolve, reject) => {
         const req = http.request(
             {
-                host: '127.0.0.1',
+                host: node.host ?? '127.0.0.1',
                 port: port ?? node.port,
                 path: urlPath,
                 method,

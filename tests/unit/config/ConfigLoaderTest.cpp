@@ -315,3 +315,96 @@ TEST_F(ConfigLoaderTest, HelpListsEveryDocumentedOption) {
         EXPECT_TRUE(has(help, std::string(flag) + " ")) << flag;
     }
 }
+
+// --- the reliable bus
+
+TEST_F(ConfigLoaderTest, UsesTheDocumentedBusDefaults) {
+    const Config c = load({}).config;
+    EXPECT_EQ(c.busHeartbeat, std::chrono::milliseconds(200));
+    EXPECT_EQ(c.busPeerTimeout, seconds(5));
+    EXPECT_EQ(c.busNakDelay, std::chrono::milliseconds(5));
+    EXPECT_EQ(c.busNakInterval, std::chrono::milliseconds(50));
+    EXPECT_EQ(c.busGapTimeout, std::chrono::milliseconds(5000));
+    EXPECT_EQ(c.busRetransmitCount, 65536u);
+    EXPECT_EQ(c.busRetransmitBytes, 64u << 20);
+    EXPECT_EQ(c.busRetransmitAge, seconds(30));
+    EXPECT_EQ(c.busMaxMessage, 64u << 10);
+    EXPECT_EQ(c.busMaxPending, 16384u);
+    EXPECT_TRUE(c.busKey.empty());  // never a default secret
+}
+
+TEST_F(ConfigLoaderTest, ReadsTheBusTimingsAndLimits) {
+    auto c =
+        load({"--bus-heartbeat-ms", "100", "--bus-peer-timeout=7", "--bus-nak-delay-ms", "0", "--bus-nak-interval-ms",
+              "20", "--bus-gap-timeout-ms", "900", "--bus-retransmit-count", "1000", "--bus-retransmit-bytes", "8M",
+              "--bus-retransmit-age", "60", "--bus-max-message", "128K", "--bus-max-pending", "64"})
+            .config;
+    EXPECT_EQ(c.busHeartbeat, std::chrono::milliseconds(100));
+    EXPECT_EQ(c.busPeerTimeout, seconds(7));
+    EXPECT_EQ(c.busNakDelay, std::chrono::milliseconds(0));
+    EXPECT_EQ(c.busNakInterval, std::chrono::milliseconds(20));
+    EXPECT_EQ(c.busGapTimeout, std::chrono::milliseconds(900));
+    EXPECT_EQ(c.busRetransmitCount, 1000u);
+    EXPECT_EQ(c.busRetransmitBytes, 8u << 20);
+    EXPECT_EQ(c.busRetransmitAge, seconds(60));
+    EXPECT_EQ(c.busMaxMessage, 128u << 10);
+    EXPECT_EQ(c.busMaxPending, 64u);
+}
+
+TEST_F(ConfigLoaderTest, RefusesBusLimitsOutsideTheirBounds) {
+    for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{{"--bus-heartbeat-ms", "9"},
+                                                                                      {"--bus-peer-timeout", "0"},
+                                                                                      {"--bus-nak-interval-ms", "0"},
+                                                                                      {"--bus-gap-timeout-ms", "9"},
+                                                                                      {"--bus-retransmit-count", "15"},
+                                                                                      {"--bus-max-message", "1023"},
+                                                                                      {"--bus-max-pending", "63"}}) {
+        auto msg = errorOf({flag, value});
+        EXPECT_TRUE(has(msg, flag.substr(2))) << flag << ": " << msg;
+    }
+}
+
+TEST_F(ConfigLoaderTest, ResolveSecretsReadsTheKeyFilesWithoutTheirLineEnd) {
+    auto key = write("keys/bus.key", "0123456789abcdef-current\n");
+    auto previous = write("keys/old.key", "0123456789abcdef-previous\r\n");
+    auto c = load({"--bus-key-file", key, "--bus-key-previous-file", previous}).config;
+    ConfigLoader::resolveSecrets(c);
+    EXPECT_EQ(c.busKey, "0123456789abcdef-current");
+    EXPECT_EQ(c.busKeyPrevious, "0123456789abcdef-previous");
+}
+
+TEST_F(ConfigLoaderTest, ResolveSecretsFindsAKeyFileNextToTheConfigFile) {
+    write("etc/bus.key", "0123456789abcdef-relative");
+    auto file = write("etc/chat.conf", "bus-key-file = bus.key\n");
+    auto c = load({"--config", file}).config;
+    ConfigLoader::resolveSecrets(c);
+    EXPECT_EQ(c.busKey, "0123456789abcdef-relative");
+}
+
+TEST_F(ConfigLoaderTest, ResolveSecretsPrefersAKeyGivenInline) {
+    auto key = write("bus.key", "0123456789abcdef-from-file");
+    auto c = load({"--bus-key", "0123456789abcdef-inline", "--bus-key-file", key}).config;
+    ConfigLoader::resolveSecrets(c);
+    EXPECT_EQ(c.busKey, "0123456789abcdef-inline");
+}
+
+TEST_F(ConfigLoaderTest, ResolveSecretsInsistsOnAKeyOfAtLeast16Bytes) {
+    auto secretError = [](std::vector<std::string> args) -> std::string {
+        auto c = ConfigLoader::load(args).config;
+        try {
+            ConfigLoader::resolveSecrets(c);
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return {};
+    };
+    EXPECT_TRUE(has(secretError({}), "bus-key-file"));
+    EXPECT_TRUE(has(secretError({"--bus-key", std::string(15, 'k')}), "at least 16 bytes"));
+    EXPECT_EQ(secretError({"--bus-key", std::string(16, 'k')}), "");
+    EXPECT_TRUE(
+        has(secretError({"--bus-key", std::string(16, 'k'), "--bus-key-previous", "short"}), "bus-key-previous"));
+    auto missing = secretError({"--bus-key-file", (dir_ / "missing.key").string()});
+    EXPECT_TRUE(has(missing, "cannot read")) << missing;
+    auto shortFile = write("short.key", "tooshort\n");
+    EXPECT_TRUE(has(secretError({"--bus-key-file", shortFile}), "at least 16 bytes"));
+}

@@ -1,0 +1,168 @@
+// Real sockets on loopback: nodes bound to the wildcard address on one free port, broadcasting
+// to 127.255.255.255 (which never leaves the host), all driven by one io_context in the test.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "BusTestSupport.hpp"
+#include "bus/UdpBus.hpp"
+#include "config/Config.hpp"
+#include "metrics/Metrics.hpp"
+#include "proto/Datagram.hpp"
+
+using chat::bus::UdpBus;
+using chat::bus::testing::kKey;
+using chat::bus::testing::kOtherKey;
+using chat::metrics::DropReason;
+using chat::proto::DatagramHeader;
+using chat::proto::DatagramKind;
+using chat::proto::TargetKind;
+namespace net = boost::asio;
+
+namespace {
+
+std::uint16_t freeUdpPort() {
+    net::io_context io;
+    net::ip::udp::socket probe(io, net::ip::udp::endpoint(net::ip::udp::v4(), 0));
+    return probe.local_endpoint().port();
+}
+
+DatagramHeader chatTo(std::int64_t target, std::int64_t sender) {
+    DatagramHeader h;
+    h.kind = DatagramKind::Chat;
+    h.targetKind = TargetKind::User;
+    h.target = target;
+    h.sender = sender;
+    return h;
+}
+
+struct Received {
+    DatagramHeader header;
+    std::string payload;
+};
+
+chat::config::Config configFor(std::uint32_t id, std::uint16_t port, const std::string& key) {
+    chat::config::Config c;
+    c.nodeId = id;
+    c.busPort = port;
+    c.busBind = "0.0.0.0";
+    c.busBroadcast = "127.255.255.255";
+    c.busKey = key;
+    return c;
+}
+
+// One node's bus with what it handed on.
+struct Node {
+    Node(net::io_context& io, std::uint32_t id, std::uint16_t port, const std::string& key)
+        : cfg(configFor(id, port, key)), bus(io, cfg, metrics) {}
+
+    void start() {
+        bus.open();
+        bus.start(
+            [this](const DatagramHeader& h, std::string_view p) {
+                received.push_back({h, std::string(p)});
+            },
+            [this](std::uint64_t n) { lost += n; });
+    }
+    std::uint64_t dropped(DropReason r) const { return metrics.busDropped[static_cast<std::size_t>(r)].load(); }
+
+    chat::config::Config cfg;  // the bus keeps a reference
+    chat::metrics::Metrics metrics;
+    UdpBus bus;
+    std::vector<Received> received;
+    std::uint64_t lost = 0;
+};
+
+class UdpBusTest : public ::testing::Test {
+protected:
+    void TearDown() override {
+        for (auto* n : started_) n->bus.stop();
+        io.restart();
+        io.run_for(std::chrono::seconds(2));  // lets the closes and cancellations complete
+    }
+
+    Node& node(std::uint32_t id, const std::string& key = kKey) {
+        nodes_.push_back(std::make_unique<Node>(io, id, port_, key));
+        return *nodes_.back();
+    }
+    void start(std::initializer_list<Node*> nodes) {
+        for (auto* n : nodes) n->start();
+        started_.insert(started_.end(), nodes.begin(), nodes.end());
+    }
+    // Real I/O takes real time: runs the io_context until `done` or a generous deadline.
+    template <class Done>
+    bool runUntil(Done done) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!done() && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(20));
+        return done();
+    }
+
+    net::io_context io;
+
+private:
+    std::uint16_t port_ = freeUdpPort();
+    std::vector<std::unique_ptr<Node>> nodes_;
+    std::vector<Node*> started_;
+};
+
+}  // namespace
+
+TEST_F(UdpBusTest, DropsItsOwnDatagramsWhenTheBroadcastBringsThemBack) {
+    auto& a = node(1);
+    start({&a});
+    ASSERT_TRUE(a.bus.broadcast(chatTo(2, 3), "to myself"));
+    DatagramHeader revoke;
+    revoke.kind = DatagramKind::Revoke;
+    revoke.target = 11;
+    revoke.sender = 3;
+    ASSERT_TRUE(a.bus.broadcast(revoke, ""));
+    ASSERT_TRUE(runUntil([&] { return a.dropped(DropReason::SelfOrigin) >= 3; }));  // heartbeat, chat, revoke
+    // Published messages were delivered locally already; a second delivery (or a second
+    // revocation) would be a duplicate.
+    EXPECT_TRUE(a.received.empty());
+    EXPECT_EQ(a.metrics.busPeers.load(), 0);
+    EXPECT_EQ(a.dropped(DropReason::SelfOrigin), a.metrics.busReceived.load());
+}
+
+TEST_F(UdpBusTest, DeliversAnotherNodesMessagesWholeAndInOrder) {
+    auto& a = node(1);
+    auto& b = node(2);
+    start({&a, &b});
+    ASSERT_TRUE(runUntil([&] { return a.metrics.busPeers.load() == 1 && b.metrics.busPeers.load() == 1; }));
+    const std::string big(5000, 'B');  // four fragments
+    ASSERT_TRUE(a.bus.broadcast(chatTo(10, 20), "first"));
+    ASSERT_TRUE(a.bus.broadcast(chatTo(11, 21), big));
+    ASSERT_TRUE(a.bus.broadcast(chatTo(12, 22), "third"));
+    ASSERT_TRUE(b.bus.broadcast(chatTo(30, 40), "from b"));
+    ASSERT_TRUE(runUntil([&] { return b.received.size() >= 3 && a.received.size() >= 1; }));
+
+    ASSERT_EQ(b.received.size(), 3u);
+    EXPECT_EQ(b.received[0].payload, "first");
+    EXPECT_EQ(b.received[1].payload, big);
+    EXPECT_EQ(b.received[2].payload, "third");
+    EXPECT_EQ(b.received[1].header.origin, 1u);
+    EXPECT_EQ(b.received[1].header.target, 11);
+    EXPECT_EQ(b.received[1].header.sender, 21);
+    ASSERT_EQ(a.received.size(), 1u);
+    EXPECT_EQ(a.received[0].payload, "from b");
+    EXPECT_EQ(a.received[0].header.origin, 2u);
+    EXPECT_EQ(a.lost + b.lost, 0u);
+    EXPECT_EQ(b.dropped(DropReason::BadMac), 0u);
+}
+
+TEST_F(UdpBusTest, IgnoresANodeSigningWithAnotherKey) {
+    auto& a = node(1);
+    auto& stranger = node(2, kOtherKey);
+    start({&a, &stranger});
+    ASSERT_TRUE(stranger.bus.broadcast(chatTo(10, 20), "forged"));
+    // The chat and the stranger's first heartbeat, at least.
+    ASSERT_TRUE(runUntil([&] { return a.dropped(DropReason::BadMac) >= 2; }));
+    EXPECT_TRUE(a.received.empty());
+    EXPECT_EQ(a.metrics.busPeers.load(), 0);  // not even counted as a member
+}
