@@ -1,10 +1,10 @@
 // Entry point: reads the configuration, sets up logging, runs a Node.
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "config/ConfigLoader.hpp"
 #include "node/Node.hpp"

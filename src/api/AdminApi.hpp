@@ -12,7 +12,8 @@ namespace chat::api {
 
 class AdminApi {
 public:
-    AdminApi(metrics::Metrics& metrics, store::Database& db, bus::UdpBus& bus) : metrics_(metrics), db_(db), bus_(bus) {}
+    AdminApi(metrics::Metrics& metrics, store::Database& db, bus::UdpBus& bus)
+        : metrics_(metrics), db_(db), bus_(bus) {}
     void install(http::Router& router);
 
 private:

@@ -1,8 +1,9 @@
 #include "api/AttachApi.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <fstream>
-#include <spdlog/spdlog.h>
 
 #include "api/Reply.hpp"
 #include "auth/Tokens.hpp"

@@ -10,7 +10,9 @@ namespace chat::api {
 
 void ContactApi::install(http::Router& router) {
     auto add = [&](const char* path, void (ContactApi::*fn)(const Call&, const auth::Identity&)) {
-        router.add("POST", path, Guard::authenticated(ctx_.auth, [this, fn](const Call& c, const auth::Identity& id) { (this->*fn)(c, id); }));
+        router.add("POST", path, Guard::authenticated(ctx_.auth, [this, fn](const Call& c, const auth::Identity& id) {
+                       (this->*fn)(c, id);
+                   }));
     };
     add("/contact/addfriend", &ContactApi::addFriend);
     add("/contact/loadfriend", &ContactApi::loadFriends);

@@ -18,7 +18,9 @@ void answerFromDb(store::Database& db, const http::Respond& respond, Work work) 
                 return Reply::fail(e.status, e.what());
             }
         },
-        [respond](store::Outcome<http::Response> r) { respond(r.ok() ? std::move(*r.value) : Reply::failure(r.failure)); });
+        [respond](store::Outcome<http::Response> r) {
+            respond(r.ok() ? std::move(*r.value) : Reply::failure(r.failure));
+        });
 }
 
 }  // namespace chat::api

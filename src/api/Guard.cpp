@@ -51,7 +51,8 @@ http::Handler Guard::authenticated(auth::Authenticator& auth, AuthedHandler hand
             }
             if (token.empty()) throw ApiError(401, kBadCredentials);
             auth.check(token, claimed, [call, handler](auth::AuthStatus status, auth::Identity id) {
-                if (status == auth::AuthStatus::Unavailable) return call->respond(Reply::fail(503, "busy, try again later"));
+                if (status == auth::AuthStatus::Unavailable)
+                    return call->respond(Reply::fail(503, "busy, try again later"));
                 if (status == auth::AuthStatus::Invalid) return call->respond(Reply::fail(401, kBadCredentials));
                 shielded(call->respond, [&] { handler(*call, id); });
             });

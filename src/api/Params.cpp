@@ -32,9 +32,12 @@ Params Params::of(const http::Request& request) {
         auto j = nlohmann::json::parse(request.body, nullptr, false);
         if (j.is_discarded() || !j.is_object()) throw ApiError(400, "malformed JSON body");
         for (const auto& [key, value] : j.items()) {
-            if (value.is_string()) p.values_[key] = value.get<std::string>();
-            else if (value.is_number_integer() || value.is_number_float()) p.values_[key] = value.dump();
-            else if (!value.is_null()) p.wrongType_.insert(key);
+            if (value.is_string())
+                p.values_[key] = value.get<std::string>();
+            else if (value.is_number_integer() || value.is_number_float())
+                p.values_[key] = value.dump();
+            else if (!value.is_null())
+                p.wrongType_.insert(key);
         }
         return p;
     }
@@ -62,7 +65,8 @@ std::optional<std::int64_t> Params::id(const std::string& name) const {
     if (!v || v->empty()) return std::nullopt;
     std::int64_t n = 0;
     auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (ec != std::errc{} || end != v->data() + v->size() || n <= 0) throw ApiError(400, name + " must be a positive integer");
+    if (ec != std::errc{} || end != v->data() + v->size() || n <= 0)
+        throw ApiError(400, name + " must be a positive integer");
     return n;
 }
 

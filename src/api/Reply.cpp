@@ -21,8 +21,8 @@ http::Response Reply::failure(const store::DbFailure& f) {
 }
 
 Json Reply::publicProfile(const store::UserRecord& u) {
-    return Json{{"id", u.id},         {"nickname", u.nickname}, {"avatar", u.avatar},
-                {"sex", u.sex},       {"memo", u.memo},         {"createat", u.createdMs}};
+    return Json{{"id", u.id},   {"nickname", u.nickname}, {"avatar", u.avatar},
+                {"sex", u.sex}, {"memo", u.memo},         {"createat", u.createdMs}};
 }
 
 Json Reply::ownProfile(const store::UserRecord& u) {
@@ -32,7 +32,7 @@ Json Reply::ownProfile(const store::UserRecord& u) {
 }
 
 Json Reply::community(const store::CommunityRecord& c) {
-    return Json{{"id", c.id},     {"name", c.name},         {"owner", c.owner},        {"icon", c.icon},
+    return Json{{"id", c.id},     {"name", c.name},         {"owner", c.owner},       {"icon", c.icon},
                 {"memo", c.memo}, {"category", c.category}, {"createat", c.createdMs}};
 }
 

@@ -32,8 +32,10 @@ http::Response withToken(const store::UserRecord& user, const std::string& token
 void UserApi::install(http::Router& router) {
     router.add("POST", "/user/register", Guard::open([this](const Call& c) { registerUser(c); }));
     router.add("POST", "/user/login", Guard::open([this](const Call& c) { login(c); }));
-    router.add("POST", "/user/logout", Guard::authenticated(ctx_.auth, [this](const Call& c, const auth::Identity& id) { logout(c, id); }));
-    router.add("POST", "/user/find", Guard::authenticated(ctx_.auth, [this](const Call& c, const auth::Identity& id) { find(c, id); }));
+    router.add("POST", "/user/logout",
+               Guard::authenticated(ctx_.auth, [this](const Call& c, const auth::Identity& id) { logout(c, id); }));
+    router.add("POST", "/user/find",
+               Guard::authenticated(ctx_.auth, [this](const Call& c, const auth::Identity& id) { find(c, id); }));
 }
 
 void UserApi::registerUser(const Call& call) {
@@ -71,7 +73,8 @@ void UserApi::login(const Call& call) {
     }
     answerFromDb(ctx_.db, call.respond, [this, mobile, passwd, address](store::Connection& c) {
         auto found = store::UserRepository(c).findByMobile(mobile);
-        bool ok = found ? ctx_.hasher.verify(passwd, {found->passwordHash, found->salt}) : ctx_.hasher.verifyDummy(passwd);
+        bool ok =
+            found ? ctx_.hasher.verify(passwd, {found->passwordHash, found->salt}) : ctx_.hasher.verifyDummy(passwd);
         if (!ok) {
             ctx_.limiter.recordFailure(mobile, address);
             spdlog::info("api: failed login from {}", address);

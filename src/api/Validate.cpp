@@ -27,7 +27,8 @@ void Validate::password(const std::string& v) {
 void Validate::name(const std::string& field, const std::string& v, std::size_t minChars, std::size_t maxChars) {
     auto n = utf8Chars(v);
     if (n < minChars || n > maxChars)
-        throw ApiError(400, field + " must be " + std::to_string(minChars) + " to " + std::to_string(maxChars) + " characters");
+        throw ApiError(
+            400, field + " must be " + std::to_string(minChars) + " to " + std::to_string(maxChars) + " characters");
     if (std::any_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
         throw ApiError(400, field + " must not contain control characters");
 }

@@ -20,15 +20,14 @@ void Authenticator::check(const std::string& token, std::optional<std::int64_t> 
     if (auto cached = cache_.get(digest)) return finish(*cached, claimedUser, done);
 
     using Found = std::optional<store::TokenRepository::Found>;
-    db_.run<Found>(
-        [digest](store::Connection& c) { return store::TokenRepository(c).find(digest); },
-        [this, digest, claimedUser, done = std::move(done)](store::Outcome<Found> r) {
-            if (!r.ok()) return done(AuthStatus::Unavailable, {});
-            if (!*r.value) return done(AuthStatus::Invalid, {});
-            Identity id{(*r.value)->userId, (*r.value)->tokenId};
-            cache_.put(digest, id);
-            finish(id, claimedUser, done);
-        });
+    db_.run<Found>([digest](store::Connection& c) { return store::TokenRepository(c).find(digest); },
+                   [this, digest, claimedUser, done = std::move(done)](store::Outcome<Found> r) {
+                       if (!r.ok()) return done(AuthStatus::Unavailable, {});
+                       if (!*r.value) return done(AuthStatus::Invalid, {});
+                       Identity id{(*r.value)->userId, (*r.value)->tokenId};
+                       cache_.put(digest, id);
+                       finish(id, claimedUser, done);
+                   });
 }
 
 }  // namespace chat::auth

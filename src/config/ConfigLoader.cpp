@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
-#include <iterator>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -38,10 +38,20 @@ std::size_t parseBytes(const std::string& v, std::size_t lo, std::size_t hi) {
     std::size_t mult = 1;
     if (!v.empty()) {
         switch (v.back()) {
-            case 'K': case 'k': mult = 1u << 10; break;
-            case 'M': case 'm': mult = 1u << 20; break;
-            case 'G': case 'g': mult = 1u << 30; break;
-            default: break;
+            case 'K':
+            case 'k':
+                mult = 1u << 10;
+                break;
+            case 'M':
+            case 'm':
+                mult = 1u << 20;
+                break;
+            case 'G':
+            case 'g':
+                mult = 1u << 30;
+                break;
+            default:
+                break;
         }
         if (mult != 1) digits.pop_back();
     }
@@ -87,7 +97,8 @@ Apply bytes(std::size_t Config::*field, std::size_t lo, std::size_t hi) {
 }
 template <class T>
 Apply number(T Config::*field, unsigned long long lo, unsigned long long hi) {
-    return [=](Config& c, const std::string& v, const fs::path&) { c.*field = static_cast<T>(parseUnsigned(v, lo, hi)); };
+    return
+        [=](Config& c, const std::string& v, const fs::path&) { c.*field = static_cast<T>(parseUnsigned(v, lo, hi)); };
 }
 Apply endpoint(Endpoint Config::*field) {
     return [=](Config& c, const std::string& v, const fs::path&) { c.*field = parseEndpoint(v); };
@@ -110,7 +121,9 @@ const std::vector<Option>& options() {
         {"bus-broadcast", "UDP broadcast address of the cluster bus (default 127.255.255.255; a LAN sets its subnet's)",
          [](Config& c, const std::string& v, const fs::path&) {
              if (v == "255.255.255.255")
-                 throw ConfigError("255.255.255.255 leaves the machine through the default route; use the subnet's broadcast address");
+                 throw ConfigError(
+                     "255.255.255.255 leaves the machine through the default route; use the subnet's broadcast "
+                     "address");
              if (v.empty()) throw ConfigError("expected an IPv4 broadcast address");
              c.busBroadcast = v;
          }},
@@ -125,7 +138,8 @@ const std::vector<Option>& options() {
         {"bus-key-previous", "the previous cluster secret, still accepted during a key rotation",
          [](Config& c, const std::string& v, const fs::path&) { c.busKeyPrevious = v; }},
         {"bus-key-previous-file", "file holding the previous cluster secret", dir(&Config::busKeyPreviousFile)},
-        {"bus-heartbeat-ms", "milliseconds between heartbeats, which reveal lost datagrams at a stream's end (default 200)",
+        {"bus-heartbeat-ms",
+         "milliseconds between heartbeats, which reveal lost datagrams at a stream's end (default 200)",
          millis(&Config::busHeartbeat, 10, 10000)},
         {"bus-peer-timeout", "seconds without a heartbeat before a peer is forgotten (default 5)",
          seconds(&Config::busPeerTimeout, 1, 3600)},
@@ -154,7 +168,8 @@ const std::vector<Option>& options() {
         {"db-pool", "database connections, each on its own thread (default 4)", number(&Config::dbPoolSize, 1, 64)},
         {"db-queue-max", "database jobs waiting before new ones are refused with 503 (default 10000)",
          number(&Config::dbQueueMax, 1, 1000000)},
-        {"db-timeout", "database connect/read/write timeout in seconds (default 5)", seconds(&Config::dbTimeout, 1, 300)},
+        {"db-timeout", "database connect/read/write timeout in seconds (default 5)",
+         seconds(&Config::dbTimeout, 1, 300)},
         {"asset-dir", "static files served under /asset/ (default asset)", dir(&Config::assetDir)},
         {"view-dir", "HTML pages (default view)", dir(&Config::viewDir)},
         {"web-dir", "the page's JavaScript modules served under /web/ (default web)", dir(&Config::webDir)},
@@ -170,20 +185,24 @@ const std::vector<Option>& options() {
         {"login-failures-per-address", "failed logins allowed per client address per window (default 30)",
          number(&Config::loginFailuresPerAddress, 1, 100000)},
         {"login-address-window", "seconds of that window (default 60)", seconds(&Config::loginAddressWindow, 1, 86400)},
-        {"trusted-proxies", "comma-separated proxy addresses whose X-Real-IP/X-Forwarded-For is believed (default 127.0.0.1,::1)",
+        {"trusted-proxies",
+         "comma-separated proxy addresses whose X-Real-IP/X-Forwarded-For is believed (default 127.0.0.1,::1)",
          list(&Config::trustedProxies)},
         {"allowed-origins", "comma-separated WebSocket Origins allowed (default: the request's own host)",
          list(&Config::allowedOrigins)},
         {"max-body", "largest API request body (default 64K)", bytes(&Config::maxBodyBytes, 1024, 64u << 20)},
         {"max-upload", "largest upload (default 20M); nginx's client_max_body_size must match",
          bytes(&Config::maxUploadBytes, 1024, 1u << 30)},
-        {"http-timeout", "seconds to receive a request or send a response (default 30)", seconds(&Config::httpTimeout, 1, 3600)},
+        {"http-timeout", "seconds to receive a request or send a response (default 30)",
+         seconds(&Config::httpTimeout, 1, 3600)},
         {"keepalive-timeout", "seconds an idle HTTP keep-alive connection is kept (default 60)",
          seconds(&Config::keepAliveTimeout, 1, 3600)},
-        {"max-frame", "largest WebSocket frame from a client (default 64K)", bytes(&Config::maxFrameBytes, 1024, 16u << 20)},
+        {"max-frame", "largest WebSocket frame from a client (default 64K)",
+         bytes(&Config::maxFrameBytes, 1024, 16u << 20)},
         {"max-queue", "bytes queued for one connection before it is closed as a slow consumer (default 1M)",
          bytes(&Config::maxQueueBytes, 4096, 1u << 30)},
-        {"idle-timeout", "seconds without a sign of life before a WebSocket is closed; pings go out at half (default 60)",
+        {"idle-timeout",
+         "seconds without a sign of life before a WebSocket is closed; pings go out at half (default 60)",
          seconds(&Config::idleTimeout, 2, 86400)},
         {"handshake-timeout", "seconds for the WebSocket opening or closing handshake (default 10)",
          seconds(&Config::handshakeTimeout, 1, 300)},
@@ -192,7 +211,8 @@ const std::vector<Option>& options() {
         {"bad-frames-max", "invalid frames tolerated per window before closing with 1008 (default 20)",
          number(&Config::badFramesMax, 1, 100000)},
         {"bad-frames-window", "seconds of that window (default 10)", seconds(&Config::badFramesWindow, 1, 3600)},
-        {"shutdown-timeout", "seconds to let connections close on SIGTERM (default 5)", seconds(&Config::shutdownTimeout, 1, 300)},
+        {"shutdown-timeout", "seconds to let connections close on SIGTERM (default 5)",
+         seconds(&Config::shutdownTimeout, 1, 300)},
         {"log-level", "trace, debug, info, warn, error or off (default info)",
          [](Config& c, const std::string& v, const fs::path&) {
              static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
@@ -285,8 +305,10 @@ LoadResult ConfigLoader::load(const std::vector<std::string>& args) {
             if (i + 1 >= args.size()) throw ConfigError("--" + name + " needs a value");
             value = args[++i];
         }
-        if (name == "config") configFile = value;
-        else flags.emplace_back(name, value);
+        if (name == "config")
+            configFile = value;
+        else
+            flags.emplace_back(name, value);
     }
     fs::path base = fs::current_path();
     if (!configFile.empty()) {
@@ -319,7 +341,8 @@ void ConfigLoader::resolveSecrets(Config& c) {
     if (c.busKeyPrevious.empty() && !c.busKeyPreviousFile.empty())
         c.busKeyPrevious = readSecret(c.busKeyPreviousFile, "bus-key-previous-file");
     if (c.busKey.empty())
-        throw ConfigError("bus-key-file (or bus-key) is required: every node of a cluster signs datagrams with one shared secret");
+        throw ConfigError(
+            "bus-key-file (or bus-key) is required: every node of a cluster signs datagrams with one shared secret");
     if (c.busKey.size() < 16) throw ConfigError("bus-key: the cluster secret must be at least 16 bytes");
     if (!c.busKeyPrevious.empty() && c.busKeyPrevious.size() < 16)
         throw ConfigError("bus-key-previous: the cluster secret must be at least 16 bytes");

@@ -14,8 +14,9 @@ std::string trim(std::string s) {
 }
 
 bool plausibleAddress(const std::string& s) {
-    return !s.empty() && s.size() <= 45 &&
-           std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':'; });
+    return !s.empty() && s.size() <= 45 && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':';
+    });
 }
 
 }  // namespace

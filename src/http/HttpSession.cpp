@@ -1,6 +1,6 @@
 #include "http/HttpSession.hpp"
 
-#include <limits>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -10,7 +10,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <spdlog/spdlog.h>
+#include <limits>
 
 #include "http/ClientAddress.hpp"
 #include "http/UrlCodec.hpp"
@@ -29,7 +29,9 @@ constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(5);
 constexpr std::size_t kLingerBytes = 64u << 20;
 
-std::string errorBody(const char* msg) { return std::string(R"({"code":-1,"msg":")") + msg + "\"}"; }
+std::string errorBody(const char* msg) {
+    return std::string(R"({"code":-1,"msg":")") + msg + "\"}";
+}
 
 std::map<std::string, std::string> lowerHeaders(const BeastRequest& req) {
     std::map<std::string, std::string> out;
@@ -98,7 +100,8 @@ void HttpSession::onHeader(beast::error_code ec) {
         return;
     }
     std::size_t limit = context_.router.bodyLimit(path_, context_.cfg.maxBodyBytes);
-    if (auto length = parser_->content_length(); length && *length > limit) return refuse(413, "request body too large");
+    if (auto length = parser_->content_length(); length && *length > limit)
+        return refuse(413, "request body too large");
     parser_->body_limit(limit);
     doReadBody();
 }
@@ -116,12 +119,14 @@ void HttpSession::doReadBody() {
         });
         return;
     }
-    bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
 }
 
 void HttpSession::onBody(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) return refuse(413, "request body too large");
-    if (ec == beast::error::timeout || ec == net::error::operation_aborted || ec == net::error::connection_reset) return;
+    if (ec == beast::error::timeout || ec == net::error::operation_aborted || ec == net::error::connection_reset)
+        return;
     if (ec) return refuse(400, "malformed request");
     dispatch();
 }
@@ -140,7 +145,8 @@ void HttpSession::dispatch() {
     context_.metrics.httpRequests.fetch_add(1, std::memory_order_relaxed);
     auto self = shared_from_this();
     context_.router.route(request, [self](Response response) {
-        net::post(self->stream_.get_executor(), [self, r = std::move(response)]() mutable { self->write(std::move(r)); });
+        net::post(self->stream_.get_executor(),
+                  [self, r = std::move(response)]() mutable { self->write(std::move(r)); });
     });
 }
 
@@ -157,7 +163,9 @@ void HttpSession::write(Response r) {
     if (r.status >= 500) context_.metrics.count(metrics::ErrorKind::Http);
     spdlog::debug("{}: {} {} {} from {}", context_.name, method_, path_, r.status, client_);
     stream_.expires_after(context_.cfg.httpTimeout);
-    auto done = [self = shared_from_this(), keepAlive](beast::error_code ec, std::size_t) { self->onWrite(ec, keepAlive); };
+    auto done = [self = shared_from_this(), keepAlive](beast::error_code ec, std::size_t) {
+        self->onWrite(ec, keepAlive);
+    };
 
     if (r.file) {
         bhttp::file_body::value_type body;

@@ -2,14 +2,13 @@
 // before they are read), hands them to the Router, writes the answers, and passes
 // WebSocket upgrades on. Every read and write runs under a deadline.
 #pragma once
-#include <memory>
-#include <optional>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <memory>
+#include <optional>
 
 #include "http/Listener.hpp"
 #include "http/Request.hpp"

@@ -1,11 +1,10 @@
 // Accepts TCP connections on one address and starts an HttpSession for each, on its own
 // strand. The public and the admin address each have a Listener with their own Router.
 #pragma once
-#include <memory>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <memory>
 
 #include "config/Config.hpp"
 #include "http/Router.hpp"

@@ -12,10 +12,10 @@
 namespace chat::http {
 
 struct Request {
-    std::string method;  // "GET", "POST", ...
-    std::string target;  // as received: path and query, still encoded
-    std::string path;    // percent-decoded path
-    std::string query;   // raw query string, without '?'
+    std::string method;                          // "GET", "POST", ...
+    std::string target;                          // as received: path and query, still encoded
+    std::string path;                            // percent-decoded path
+    std::string query;                           // raw query string, without '?'
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
     std::string clientAddress;  // the real client, after trusted-proxy headers

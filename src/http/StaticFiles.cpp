@@ -26,7 +26,9 @@ Response fileResponse(const fs::path& file) {
     return r;
 }
 
-Response notFound() { return Response::json(404, R"({"code":-1,"msg":"not found"})"); }
+Response notFound() {
+    return Response::json(404, R"({"code":-1,"msg":"not found"})");
+}
 
 }  // namespace
 

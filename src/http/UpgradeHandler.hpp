@@ -1,11 +1,10 @@
 // Where an HTTP session hands a WebSocket upgrade request, with its socket. Implemented
 // by ws::ChatEndpoint; the admin listener has none and refuses upgrades.
 #pragma once
-#include <string>
-
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <string>
 
 namespace chat::http {
 

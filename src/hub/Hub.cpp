@@ -97,7 +97,8 @@ std::size_t Hub::deliverAll(const SharedFrame& frame) {
     Targets targets;
     {
         std::shared_lock lock(mutex_);
-        for (const auto& [id, user] : users_) targets.insert(targets.end(), user.connections.begin(), user.connections.end());
+        for (const auto& [id, user] : users_)
+            targets.insert(targets.end(), user.connections.begin(), user.connections.end());
     }
     return hand(targets, frame);
 }
@@ -118,7 +119,8 @@ void Hub::closeAll(CloseCode code, std::string_view reason) {
     Targets targets;
     {
         std::shared_lock lock(mutex_);
-        for (const auto& [id, user] : users_) targets.insert(targets.end(), user.connections.begin(), user.connections.end());
+        for (const auto& [id, user] : users_)
+            targets.insert(targets.end(), user.connections.begin(), user.connections.end());
     }
     for (const auto& t : targets) t->close(code, reason);
 }

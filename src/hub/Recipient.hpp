@@ -12,9 +12,9 @@ namespace chat::hub {
 using SharedFrame = std::shared_ptr<const std::string>;
 
 enum class CloseCode : std::uint16_t {
-    GoingAway = 1001,       // node shutting down
-    PolicyViolation = 1008, // slow consumer, abusive client
-    LoggedOut = 4001,       // the token this connection used was revoked
+    GoingAway = 1001,        // node shutting down
+    PolicyViolation = 1008,  // slow consumer, abusive client
+    LoggedOut = 4001,        // the token this connection used was revoked
 };
 
 class Recipient {

@@ -34,7 +34,8 @@ void sample(std::string& out, const std::string& name, const std::string& labels
 }
 
 template <std::size_t N, class Array>
-void labelled(std::string& out, const char* name, const char* label, const char* const (&names)[N], const Array& values) {
+void labelled(std::string& out, const char* name, const char* label, const char* const (&names)[N],
+              const Array& values) {
     static_assert(N == std::tuple_size_v<Array>, "one label per value");
     for (std::size_t i = 0; i < N; ++i)
         sample(out, name, std::string(label) + "=\"" + names[i] + "\"", values[i].load(std::memory_order_relaxed));
@@ -67,39 +68,50 @@ void Histogram::render(std::string& out, const std::string& name) const {
     sample(out, name + "_count", "", count_.load(std::memory_order_relaxed));
 }
 
+namespace {
+
+// One unlabelled counter or gauge: its HELP and TYPE lines and its sample.
+void scalar(std::string& out, const char* name, const char* type, const char* help, std::int64_t value) {
+    header(out, name, type, help);
+    sample(out, name, "", static_cast<std::uint64_t>(std::max<std::int64_t>(0, value)));
+}
+
+std::int64_t read(const Counter& c) {
+    return static_cast<std::int64_t>(c.load(std::memory_order_relaxed));
+}
+std::int64_t read(const Gauge& g) {
+    return g.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
 std::string Metrics::render() const {
     std::string out;
     out.reserve(4096);
-    header(out, "chat_connections", "gauge", "Open WebSocket connections on this node.");
-    sample(out, "chat_connections", "", static_cast<std::uint64_t>(std::max<std::int64_t>(0, connections.load())));
+    scalar(out, "chat_connections", "gauge", "Open WebSocket connections on this node.", read(connections));
     header(out, "chat_messages_in_total", "counter", "Frames received from clients, by cmd.");
     labelled(out, "chat_messages_in_total", "cmd", kInCmdNames, messagesIn);
-    header(out, "chat_deliveries_total", "counter", "Frames queued to client connections.");
-    sample(out, "chat_deliveries_total", "", deliveries.load());
-    header(out, "chat_bus_datagrams_sent_total", "counter", "Datagrams this node broadcast.");
-    sample(out, "chat_bus_datagrams_sent_total", "", busSent.load());
-    header(out, "chat_bus_datagrams_received_total", "counter", "Datagrams this node received.");
-    sample(out, "chat_bus_datagrams_received_total", "", busReceived.load());
+    scalar(out, "chat_deliveries_total", "counter", "Frames queued to client connections.", read(deliveries));
+    scalar(out, "chat_bus_datagrams_sent_total", "counter", "Datagrams this node broadcast.", read(busSent));
+    scalar(out, "chat_bus_datagrams_received_total", "counter", "Datagrams this node received.", read(busReceived));
     header(out, "chat_bus_datagrams_dropped_total", "counter", "Datagrams received and not delivered, by reason.");
     labelled(out, "chat_bus_datagrams_dropped_total", "reason", kDropNames, busDropped);
-    header(out, "chat_bus_retransmits_total", "counter", "Datagrams sent again in answer to NAKs.");
-    sample(out, "chat_bus_retransmits_total", "", busRetransmits.load());
-    header(out, "chat_bus_naks_sent_total", "counter", "NAKs this node sent for gaps in other nodes' streams.");
-    sample(out, "chat_bus_naks_sent_total", "", busNaksSent.load());
-    header(out, "chat_bus_lost_total", "counter", "Datagrams given up because a gap could not be filled.");
-    sample(out, "chat_bus_lost_total", "", busLost.load());
-    header(out, "chat_bus_peers", "gauge", "Other nodes heard from recently.");
-    sample(out, "chat_bus_peers", "", static_cast<std::uint64_t>(std::max<std::int64_t>(0, busPeers.load())));
-    header(out, "chat_slow_consumer_disconnects_total", "counter", "Connections closed because their send queue overflowed.");
-    sample(out, "chat_slow_consumer_disconnects_total", "", slowConsumerDisconnects.load());
+    scalar(out, "chat_bus_retransmits_total", "counter", "Datagrams sent again in answer to NAKs.",
+           read(busRetransmits));
+    scalar(out, "chat_bus_naks_sent_total", "counter", "NAKs this node sent for gaps in other nodes' streams.",
+           read(busNaksSent));
+    scalar(out, "chat_bus_lost_total", "counter", "Datagrams given up because a gap could not be filled.",
+           read(busLost));
+    scalar(out, "chat_bus_peers", "gauge", "Other nodes heard from recently.", read(busPeers));
+    scalar(out, "chat_slow_consumer_disconnects_total", "counter",
+           "Connections closed because their send queue overflowed.", read(slowConsumerDisconnects));
     header(out, "chat_errors_total", "counter", "Errors, by kind.");
     labelled(out, "chat_errors_total", "kind", kErrorNames, errors);
-    header(out, "chat_http_requests_total", "counter", "HTTP requests answered on the public address.");
-    sample(out, "chat_http_requests_total", "", httpRequests.load());
-    header(out, "chat_logins_rate_limited_total", "counter", "Logins refused by the failed-login limiter.");
-    sample(out, "chat_logins_rate_limited_total", "", loginsRateLimited.load());
-    header(out, "chat_uploads_total", "counter", "Files stored by /attach/upload.");
-    sample(out, "chat_uploads_total", "", uploads.load());
+    scalar(out, "chat_http_requests_total", "counter", "HTTP requests answered on the public address.",
+           read(httpRequests));
+    scalar(out, "chat_logins_rate_limited_total", "counter", "Logins refused by the failed-login limiter.",
+           read(loginsRateLimited));
+    scalar(out, "chat_uploads_total", "counter", "Files stored by /attach/upload.", read(uploads));
     header(out, "chat_db_latency_seconds", "histogram", "Database job latency, queueing included.");
     dbLatency.render(out, "chat_db_latency_seconds");
     return out;

@@ -28,7 +28,16 @@ private:
 
 enum class InCmd : std::size_t { Heartbeat, Single, Group, Other, Count };
 enum class DropReason : std::size_t {
-    Malformed, Version, BadMac, Replay, Stale, Overflow, SelfOrigin, NoRecipient, Oversize, Count
+    Malformed,
+    Version,
+    BadMac,
+    Replay,
+    Stale,
+    Overflow,
+    SelfOrigin,
+    NoRecipient,
+    Oversize,
+    Count
 };
 enum class ErrorKind : std::size_t { BadFrame, Http, Db, Bus, Internal, Count };
 

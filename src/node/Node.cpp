@@ -1,10 +1,10 @@
 #include "node/Node.hpp"
 
-#include <thread>
-#include <vector>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
+#include <thread>
+#include <vector>
 
 namespace chat::node {
 
@@ -37,8 +37,9 @@ Node::Node(const config::Config& cfg)
       hub_(metrics_),
       bus_(io_, cfg, metrics_),
       dispatcher_(cfg.busMaxMessage, hub_, bus_, metrics_),
-      apiContext_{cfg, db_, auth_, limiter_, hasher_, dispatcher_, knownUsers_, metrics_,
-                  [this](std::function<void()> job) { net::post(files_, std::move(job)); }},
+      apiContext_{cfg,         db_,      auth_,
+                  limiter_,    hasher_,  dispatcher_,
+                  knownUsers_, metrics_, [this](std::function<void()> job) { net::post(files_, std::move(job)); }},
       userApi_(apiContext_),
       contactApi_(apiContext_),
       attachApi_(apiContext_),
@@ -74,8 +75,10 @@ void Node::installRoutes() {
 }
 
 void Node::openListeners() {
-    public_ = std::make_shared<http::Listener>(io_, http::SessionContext{cfg_, publicRouter_, &chatEndpoint_, metrics_, "public"});
-    admin_ = std::make_shared<http::Listener>(io_, http::SessionContext{cfg_, adminRouter_, nullptr, metrics_, "admin"});
+    public_ = std::make_shared<http::Listener>(
+        io_, http::SessionContext{cfg_, publicRouter_, &chatEndpoint_, metrics_, "public"});
+    admin_ =
+        std::make_shared<http::Listener>(io_, http::SessionContext{cfg_, adminRouter_, nullptr, metrics_, "admin"});
     public_->open(cfg_.listen);
     admin_->open(cfg_.adminListen);
     public_->run();
@@ -127,7 +130,8 @@ void Node::waitForSessions(std::chrono::steady_clock::time_point deadline) {
         shutdownTimer_.async_wait([this, deadline](const boost::system::error_code&) { waitForSessions(deadline); });
         return;
     }
-    if (auto left = hub_.connectionCount()) spdlog::warn("node {}: {} connections did not close in time", cfg_.nodeId, left);
+    if (auto left = hub_.connectionCount())
+        spdlog::warn("node {}: {} connections did not close in time", cfg_.nodeId, left);
     bus_.stop();
     io_.stop();
 }

@@ -2,13 +2,12 @@
 // network threads until SIGTERM/SIGINT, then shuts down in order (stop accepting, close
 // sessions with 1001, stop the bus, drain the database pool).
 #pragma once
-#include <memory>
-#include <optional>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <optional>
 
 #include "api/AdminApi.hpp"
 #include "api/AttachApi.hpp"

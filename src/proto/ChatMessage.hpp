@@ -10,14 +10,23 @@ namespace chat::proto {
 enum class Cmd : int { Heartbeat = 0, Ack = 1, Single = 10, Group = 11, Gap = 14, Error = 99 };
 
 enum class Media : int {
-    Text = 1, News = 2, Voice = 3, Image = 4, RedPacket = 5, Emoji = 6, Link = 7, Video = 8, Card = 9, Custom = 100
+    Text = 1,
+    News = 2,
+    Voice = 3,
+    Image = 4,
+    RedPacket = 5,
+    Emoji = 6,
+    Link = 7,
+    Video = 8,
+    Card = 9,
+    Custom = 100
 };
 
 struct ChatMessage {
     std::int64_t id = 0;      // assigned by the sender's node
     std::int64_t userid = 0;  // the authenticated sender, never the client's word
     Cmd cmd = Cmd::Single;
-    std::int64_t dstid = 0;   // user (single) or group id
+    std::int64_t dstid = 0;  // user (single) or group id
     Media media = Media::Text;
     std::optional<std::string> content, pic, url, memo;
     std::optional<std::int64_t> amount;

@@ -16,8 +16,12 @@ T get(const unsigned char*& p) {
     return v;
 }
 
-bool validKind(std::uint8_t k) { return k >= 1 && k <= 6; }
-bool validTargetKind(std::uint8_t k) { return k <= 2; }
+bool validKind(std::uint8_t k) {
+    return k >= 1 && k <= 6;
+}
+bool validTargetKind(std::uint8_t k) {
+    return k <= 2;
+}
 
 }  // namespace
 
@@ -65,7 +69,8 @@ Datagram::Result Datagram::decode(std::string_view bytes) {
     h.length = get<std::uint32_t>(p);
     h.target = static_cast<std::int64_t>(get<std::uint64_t>(p));
     h.sender = static_cast<std::int64_t>(get<std::uint64_t>(p));
-    if (bytes.size() != kDatagramHeaderSize + h.length + kDatagramMacSize) return {std::nullopt, DecodeError::BadLength};
+    if (bytes.size() != kDatagramHeaderSize + h.length + kDatagramMacSize)
+        return {std::nullopt, DecodeError::BadLength};
     if (h.fragCount == 0 || h.fragIndex >= h.fragCount) return {std::nullopt, DecodeError::BadFragment};
     d.payload = bytes.substr(kDatagramHeaderSize, h.length);
     d.signedBytes = bytes.substr(0, kDatagramHeaderSize + h.length);

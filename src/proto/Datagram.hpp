@@ -51,7 +51,9 @@ enum class DatagramKind : std::uint8_t {
 };
 
 // Chat, Join and Revoke are numbered, ordered, recovered and delivered exactly once.
-inline bool isSequenced(DatagramKind k) { return k == DatagramKind::Chat || k == DatagramKind::Join || k == DatagramKind::Revoke; }
+inline bool isSequenced(DatagramKind k) {
+    return k == DatagramKind::Chat || k == DatagramKind::Join || k == DatagramKind::Revoke;
+}
 
 enum class TargetKind : std::uint8_t { None = 0, User = 1, Group = 2 };
 

@@ -41,7 +41,8 @@ std::int64_t positiveId(const Json& j, const char* name) {
     } else if (it->is_string()) {
         const auto& s = it->get_ref<const std::string&>();
         auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc{} || end != s.data() + s.size()) throw Invalid{std::string(name) + " must be a positive integer"};
+        if (ec != std::errc{} || end != s.data() + s.size())
+            throw Invalid{std::string(name) + " must be a positive integer"};
     } else {
         throw Invalid{std::string(name) + " must be a positive integer"};
     }
@@ -81,16 +82,36 @@ void require(bool present, const char* what) {
 // The fields each media needs to be rendered as what it claims to be.
 void checkMediaFields(const ChatMessage& m) {
     switch (m.media) {
-        case Media::Text: require(m.content && !m.content->empty(), "text needs content"); break;
-        case Media::News: require(m.content && m.url, "news needs content (title) and url"); break;
-        case Media::Voice: require(m.url && m.amount, "voice needs url and amount (seconds)"); break;
-        case Media::Image: require(m.url.has_value(), "image needs url"); break;
-        case Media::RedPacket: require(m.amount.has_value(), "red packet needs amount (cents)"); break;
-        case Media::Emoji: require(m.content || m.url, "emoji needs content or url"); break;
-        case Media::Link: require(m.url.has_value(), "link needs url"); break;
-        case Media::Video: require(m.url.has_value(), "video needs url"); break;
-        case Media::Card: require(m.content && !m.content->empty(), "contact card needs content (user id)"); break;
-        case Media::Custom: require(m.content.has_value(), "custom needs content"); break;
+        case Media::Text:
+            require(m.content && !m.content->empty(), "text needs content");
+            break;
+        case Media::News:
+            require(m.content && m.url, "news needs content (title) and url");
+            break;
+        case Media::Voice:
+            require(m.url && m.amount, "voice needs url and amount (seconds)");
+            break;
+        case Media::Image:
+            require(m.url.has_value(), "image needs url");
+            break;
+        case Media::RedPacket:
+            require(m.amount.has_value(), "red packet needs amount (cents)");
+            break;
+        case Media::Emoji:
+            require(m.content || m.url, "emoji needs content or url");
+            break;
+        case Media::Link:
+            require(m.url.has_value(), "link needs url");
+            break;
+        case Media::Video:
+            require(m.url.has_value(), "video needs url");
+            break;
+        case Media::Card:
+            require(m.content && !m.content->empty(), "contact card needs content (user id)");
+            break;
+        case Media::Custom:
+            require(m.content.has_value(), "custom needs content");
+            break;
     }
 }
 
@@ -129,9 +150,9 @@ ChatMessage messageOf(const Json& j) {
 
 // `prefix` is lower case; URL schemes are case-insensitive (RFC 3986).
 bool startsWithNoCase(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), s.begin(),
-                      [](char p, char c) { return std::tolower(static_cast<unsigned char>(c)) == p; });
+    return s.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), s.begin(), [](char p, char c) {
+               return std::tolower(static_cast<unsigned char>(c)) == p;
+           });
 }
 
 }  // namespace

@@ -11,9 +11,9 @@ IdGenerator::IdGenerator(std::uint32_t nodeId) : nodeId_(nodeId) {
 }
 
 std::int64_t IdGenerator::next() {
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+    auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     return nextAt(now);
 }
 
@@ -29,7 +29,9 @@ std::int64_t IdGenerator::nextAt(std::int64_t unixMs) {
     return (ms << (kNodeBits + kSeqBits)) | (static_cast<std::int64_t>(nodeId_) << kSeqBits) | seq;
 }
 
-std::int64_t IdGenerator::unixMsOf(std::int64_t id) { return (id >> (kNodeBits + kSeqBits)) + kEpochMs; }
+std::int64_t IdGenerator::unixMsOf(std::int64_t id) {
+    return (id >> (kNodeBits + kSeqBits)) + kEpochMs;
+}
 
 std::uint32_t IdGenerator::nodeOf(std::int64_t id) {
     return static_cast<std::uint32_t>((id >> kSeqBits) & kMaxNodeId);

@@ -1,11 +1,11 @@
 #include "ws/ChatEndpoint.hpp"
 
-#include <charconv>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <spdlog/spdlog.h>
+#include <charconv>
 
 #include "http/UrlCodec.hpp"
 #include "ws/ChatSession.hpp"
@@ -30,12 +30,15 @@ Credentials credentialsOf(const http::BeastRequest& req) {
     auto params = http::UrlCodec::parseForm(query).value_or(std::map<std::string, std::string>{});
     if (auto it = params.find("token"); it != params.end()) c.token = it->second;
     auto auth = req[bhttp::field::authorization];
-    if (c.token.empty() && auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer ")) c.token = std::string(auth.substr(7));
+    if (c.token.empty() && auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer "))
+        c.token = std::string(auth.substr(7));
     if (auto it = params.find("id"); it != params.end()) {
         std::int64_t id = 0;
         auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), id);
-        if (ec != std::errc{} || end != it->second.data() + it->second.size()) c.claimMalformed = true;
-        else c.claimedUser = id;
+        if (ec != std::errc{} || end != it->second.data() + it->second.size())
+            c.claimMalformed = true;
+        else
+            c.claimedUser = id;
     }
     return c;
 }
@@ -63,7 +66,8 @@ void ChatEndpoint::upgrade(beast::tcp_stream stream, http::BeastRequest request,
     auto host = request.find(bhttp::field::host);
     std::string originValue = origin == request.end() ? "" : std::string(origin->value());
     std::string hostValue = host == request.end() ? "" : std::string(host->value());
-    if (!origins_.allows(origin == request.end() ? nullptr : &originValue, host == request.end() ? nullptr : &hostValue)) {
+    if (!origins_.allows(origin == request.end() ? nullptr : &originValue,
+                         host == request.end() ? nullptr : &hostValue)) {
         spdlog::info("ws: refused origin {} from {}", originValue, clientAddress);
         return refuse(holder, version, bhttp::status::forbidden, "origin not allowed");
     }
@@ -72,18 +76,20 @@ void ChatEndpoint::upgrade(beast::tcp_stream stream, http::BeastRequest request,
         return refuse(holder, version, bhttp::status::unauthorized, "invalid or missing credentials");
 
     auto req = std::make_shared<http::BeastRequest>(std::move(request));
-    services_.auth.check(creds.token, creds.claimedUser,
-                         [this, holder, req, client = std::move(clientAddress)](auth::AuthStatus status, auth::Identity id) {
-        net::post(holder->get_executor(), [this, holder, req, client, status, id] {
-            if (status == auth::AuthStatus::Unavailable)
-                return refuse(holder, req->version(), bhttp::status::service_unavailable, "service unavailable");
-            if (status == auth::AuthStatus::Invalid) {
-                spdlog::info("ws: refused a bad token from {}", client);
-                return refuse(holder, req->version(), bhttp::status::unauthorized, "invalid or missing credentials");
-            }
-            std::make_shared<ChatSession>(std::move(*holder), id, client, services_)->start(std::move(*req));
+    services_.auth.check(
+        creds.token, creds.claimedUser,
+        [this, holder, req, client = std::move(clientAddress)](auth::AuthStatus status, auth::Identity id) {
+            net::post(holder->get_executor(), [this, holder, req, client, status, id] {
+                if (status == auth::AuthStatus::Unavailable)
+                    return refuse(holder, req->version(), bhttp::status::service_unavailable, "service unavailable");
+                if (status == auth::AuthStatus::Invalid) {
+                    spdlog::info("ws: refused a bad token from {}", client);
+                    return refuse(holder, req->version(), bhttp::status::unauthorized,
+                                  "invalid or missing credentials");
+                }
+                std::make_shared<ChatSession>(std::move(*holder), id, client, services_)->start(std::move(*req));
+            });
         });
-    });
 }
 
 }  // namespace chat::ws

@@ -1,9 +1,10 @@
 #include "ws/ChatSession.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket/error.hpp>
-#include <spdlog/spdlog.h>
 
 #include "store/ContactRepository.hpp"
 #include "store/UserRepository.hpp"
@@ -23,10 +24,14 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 
 metrics::InCmd inCmdOf(proto::Cmd cmd) {
     switch (cmd) {
-        case proto::Cmd::Heartbeat: return metrics::InCmd::Heartbeat;
-        case proto::Cmd::Single: return metrics::InCmd::Single;
-        case proto::Cmd::Group: return metrics::InCmd::Group;
-        default: return metrics::InCmd::Other;
+        case proto::Cmd::Heartbeat:
+            return metrics::InCmd::Heartbeat;
+        case proto::Cmd::Single:
+            return metrics::InCmd::Single;
+        case proto::Cmd::Group:
+            return metrics::InCmd::Group;
+        default:
+            return metrics::InCmd::Other;
     }
 }
 
@@ -66,9 +71,12 @@ void ChatSession::loadGroups(std::shared_ptr<http::BeastRequest> request) {
         [user](store::Connection& c) { return store::ContactRepository(c).communityIds(user); },
         [self, request](store::Outcome<std::vector<std::int64_t>> r) {
             net::post(self->ws_.get_executor(), [self, request, r = std::move(r)] {
-                if (r.ok()) self->services_.hub.addGroups(self->userId(), *r.value);
-                else spdlog::warn("ws: could not load groups of user {}", self->userId());
-                self->ws_.async_accept(*request, [self, request, ok = r.ok()](beast::error_code ec) { self->onAccept(ec, ok); });
+                if (r.ok())
+                    self->services_.hub.addGroups(self->userId(), *r.value);
+                else
+                    spdlog::warn("ws: could not load groups of user {}", self->userId());
+                self->ws_.async_accept(*request,
+                                       [self, request, ok = r.ok()](beast::error_code ec) { self->onAccept(ec, ok); });
             });
         });
 }
@@ -147,21 +155,22 @@ void ChatSession::checkRecipient(ClientFrame frame) {
     auto dst = frame.message.dstid;
     if (services_.knownUsers.contains(dst)) return publish(std::move(frame));
     auto self = shared_from_this();
-    services_.db.run<bool>([dst](store::Connection& c) { return store::UserRepository(c).exists(dst); },
-                           [self, frame = std::move(frame)](store::Outcome<bool> r) mutable {
-        net::post(self->ws_.get_executor(), [self, r, frame = std::move(frame)]() mutable {
-            if (!r.ok()) {
-                self->reply(proto::MessageCodec::error(503, "service unavailable, try again", frame.cid));
-                return self->doRead();
-            }
-            if (!*r.value) {
-                self->reply(proto::MessageCodec::error(404, "no such user", frame.cid));
-                return self->doRead();
-            }
-            self->services_.knownUsers.add(frame.message.dstid);
-            self->publish(std::move(frame));
+    services_.db.run<bool>(
+        [dst](store::Connection& c) { return store::UserRepository(c).exists(dst); },
+        [self, frame = std::move(frame)](store::Outcome<bool> r) mutable {
+            net::post(self->ws_.get_executor(), [self, r, frame = std::move(frame)]() mutable {
+                if (!r.ok()) {
+                    self->reply(proto::MessageCodec::error(503, "service unavailable, try again", frame.cid));
+                    return self->doRead();
+                }
+                if (!*r.value) {
+                    self->reply(proto::MessageCodec::error(404, "no such user", frame.cid));
+                    return self->doRead();
+                }
+                self->services_.knownUsers.add(frame.message.dstid);
+                self->publish(std::move(frame));
+            });
         });
-    });
 }
 
 void ChatSession::publish(ClientFrame frame) {
@@ -184,7 +193,9 @@ void ChatSession::publish(ClientFrame frame) {
     doRead();
 }
 
-void ChatSession::reply(std::string text) { deliver(std::make_shared<const std::string>(std::move(text))); }
+void ChatSession::reply(std::string text) {
+    deliver(std::make_shared<const std::string>(std::move(text)));
+}
 
 void ChatSession::badFrame(int code, const std::string& msg, const std::string& cid) {
     services_.metrics.count(metrics::ErrorKind::BadFrame);
@@ -228,7 +239,8 @@ void ChatSession::doWrite() {
         frame = queue_.front();
     }
     ws_.text(true);
-    ws_.async_write(net::buffer(*frame), [self = shared_from_this(), frame](beast::error_code ec, std::size_t) { self->onWrite(ec); });
+    ws_.async_write(net::buffer(*frame),
+                    [self = shared_from_this(), frame](beast::error_code ec, std::size_t) { self->onWrite(ec); });
 }
 
 void ChatSession::onWrite(beast::error_code ec) {

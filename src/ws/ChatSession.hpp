@@ -4,15 +4,14 @@
 // the Dispatcher. Outgoing frames go through a bounded queue; a client that stops reading
 // is closed as a slow consumer instead of holding anyone else up.
 #pragma once
-#include <chrono>
-#include <deque>
-#include <memory>
-#include <mutex>
-
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
 
 #include "http/UpgradeHandler.hpp"
 #include "hub/Recipient.hpp"
@@ -63,7 +62,7 @@ private:
     std::size_t queuedBytes_ = 0;
     bool writing_ = false;
     bool accepted_ = false;  // frames are written only after the handshake
-    bool stopped_ = false;  // no more deliveries accepted
+    bool stopped_ = false;   // no more deliveries accepted
 };
 
 }  // namespace chat::ws
