@@ -2,6 +2,8 @@
 # A private MariaDB for development and tests (never the system one).
 #   scripts/db.sh start|stop|reset|dsn|status
 # Environment: CHAT_DB_DIR (default var/db), CHAT_DB_PORT (3307), CHAT_DB_NAME (chat).
+# CHAT_DB_BIND (127.0.0.1): the addresses mariadbd listens on, comma-separated. CHAT_DB_EXTRA_HOST
+# (none): one more host pattern for the app user (e.g. 10.231.7.%), for nodes in a test LAN.
 # The app user `chat` gets a random password, generated once and kept in $CHAT_DB_DIR/password.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +13,8 @@ dir=${CHAT_DB_DIR:-var/db}
 case "$dir" in /*) ;; *) dir="$root_dir/$dir" ;; esac
 port=${CHAT_DB_PORT:-3307}
 name=${CHAT_DB_NAME:-chat}
+bind=${CHAT_DB_BIND:-127.0.0.1}
+extra_host=${CHAT_DB_EXTRA_HOST:-}
 socket="$dir/db.sock"
 pid_file="$dir/db.pid"
 err_log="$dir/db.err"
@@ -24,6 +28,8 @@ die() {
 
 [[ "$port" =~ ^[0-9]+$ ]] || die "CHAT_DB_PORT must be a number, got '$port'"
 [[ "$name" =~ ^[A-Za-z0-9_]+$ ]] || die "CHAT_DB_NAME may hold only letters, digits and _, got '$name'"
+[[ "$bind" =~ ^[0-9.]+(,[0-9.]+)*$ ]] || die "CHAT_DB_BIND must be IPv4 addresses separated by commas, got '$bind'"
+[[ "$extra_host" =~ ^[0-9.%]*$ ]] || die "CHAT_DB_EXTRA_HOST must be an IPv4 host pattern like 10.231.7.%, got '$extra_host'"
 # A unix socket path is limited to 107 bytes.
 [ ${#socket} -lt 100 ] || die "socket path too long: $socket (use a shorter CHAT_DB_DIR)"
 
@@ -65,8 +71,15 @@ GRANT ALL PRIVILEGES ON \`$name\`.* TO 'chat'@'localhost';
 ALTER USER 'root'@'localhost' IDENTIFIED BY '$root_pw';
 ALTER USER IF EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '$root_pw';
 ALTER USER IF EXISTS 'root'@'::1' IDENTIFIED BY '$root_pw';
-FLUSH PRIVILEGES;
 EOF
+    if [ -n "$extra_host" ]; then
+      cat >>"$dir/init.sql" <<EOF
+CREATE USER IF NOT EXISTS 'chat'@'$extra_host' IDENTIFIED BY '$pw';
+ALTER USER 'chat'@'$extra_host' IDENTIFIED BY '$pw';
+GRANT ALL PRIVILEGES ON \`$name\`.* TO 'chat'@'$extra_host';
+EOF
+    fi
+    echo "FLUSH PRIVILEGES;" >>"$dir/init.sql"
   )
 }
 
@@ -114,7 +127,7 @@ start() {
   write_init_file
   rm -f "$pid_file" "$socket"
   mariadbd --no-defaults --datadir="$dir/data" --socket="$socket" --port="$port" \
-    --bind-address=127.0.0.1 --pid-file="$pid_file" --log-error="$err_log" --user=root \
+    --bind-address="$bind" --pid-file="$pid_file" --log-error="$err_log" --user=root \
     --skip-name-resolve --innodb-buffer-pool-size=64M --max-connections=500 \
     --init-file="$dir/init.sql" </dev/null >/dev/null 2>&1 &
   local pid=$!
@@ -172,7 +185,7 @@ case "${1:-}" in
   dsn) dsn ;;
   status) status ;;
   *)
-    echo "usage: $0 start|stop|reset|dsn|status   (env: CHAT_DB_DIR, CHAT_DB_PORT, CHAT_DB_NAME)" >&2
+    echo "usage: $0 start|stop|reset|dsn|status   (env: CHAT_DB_DIR, CHAT_DB_PORT, CHAT_DB_NAME, CHAT_DB_BIND, CHAT_DB_EXTRA_HOST)" >&2
     exit 2
     ;;
 esac

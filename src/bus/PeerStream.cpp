@@ -56,7 +56,6 @@ void PeerStream::drain(Clock::time_point now, std::vector<Delivery>& out) {
         held_.erase(it);
         ++next_;
         gapSince_.reset();
-        lastNak_.reset();
     }
     if (hasGap()) noteGap(now);
 }
@@ -91,19 +90,41 @@ std::vector<SeqRange> PeerStream::dueNak(Clock::time_point now) {
     if (!hasGap()) return {};
     noteGap(now);
     if (now - *gapSince_ < limits_.nakDelay) return {};
-    if (lastNak_ && now - *lastNak_ < limits_.nakInterval) return {};
+    while (!recentNaks_.empty() && now - recentNaks_.front().at >= limits_.nakInterval) recentNaks_.pop_front();
     std::vector<SeqRange> missing;
     std::uint64_t seq = next_;
     for (auto it = held_.lower_bound(next_); seq <= highest_ && missing.size() < proto::SeqRanges::kMaxRanges;) {
         std::uint64_t end = it == held_.end() ? highest_ + 1 : it->first;
-        if (seq < end) missing.push_back({seq, end - 1});
+        if (seq < end) addNotRecentlyAsked({seq, end - 1}, missing);
         if (it == held_.end()) break;
         seq = it->first + 1;
         ++it;
     }
-    lastNak_ = now;
+    if (missing.empty()) return {};
+    recentNaks_.push_back({missing.front().first, missing.back().last, now});
     ++naks_;
     return missing;
+}
+
+// Adds the parts of `range` that no recent NAK covered. A seq missing now inside a recent
+// NAK's span was missing then too (held seqs only ever leave by being delivered), so it was asked for.
+void PeerStream::addNotRecentlyAsked(SeqRange range, std::vector<SeqRange>& out) const {
+    std::uint64_t from = range.first;
+    while (from <= range.last && out.size() < proto::SeqRanges::kMaxRanges) {
+        const NakSpan* covering = nullptr;
+        std::uint64_t nextCovered = range.last + 1;
+        for (const auto& span : recentNaks_) {
+            if (span.first <= from && from <= span.last) covering = &span;
+            if (span.first > from && span.first < nextCovered) nextCovered = span.first;
+        }
+        if (covering) {
+            if (covering->last >= range.last) return;
+            from = covering->last + 1;
+            continue;
+        }
+        out.push_back({from, nextCovered - 1});
+        from = nextCovered;
+    }
 }
 
 void PeerStream::skipTo(std::uint64_t seq, Clock::time_point now, std::vector<Delivery>& out) {
@@ -118,7 +139,6 @@ void PeerStream::skipTo(std::uint64_t seq, Clock::time_point now, std::vector<De
     if (highest_ < seq - 1) highest_ = seq - 1;
     partial_.reset();
     gapSince_.reset();
-    lastNak_.reset();
     drain(now, out);
 }
 

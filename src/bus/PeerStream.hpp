@@ -6,6 +6,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,7 +21,7 @@ struct StreamLimits {
     std::size_t maxPending = 16384;  // out-of-order datagrams held per origin
     std::size_t maxMessage = 64u << 10;
     std::chrono::milliseconds nakDelay{5};       // reordering shorter than this costs no NAK
-    std::chrono::milliseconds nakInterval{50};   // between NAKs for the same gap
+    std::chrono::milliseconds nakInterval{50};   // before a seq already NAKed is asked for again
     std::chrono::milliseconds gapTimeout{5000};  // then the gap is given up and reported
 };
 
@@ -64,6 +65,7 @@ private:
     void noteGap(Clock::time_point now);
     void drain(Clock::time_point now, std::vector<Delivery>& out);
     void skipTo(std::uint64_t seq, Clock::time_point now, std::vector<Delivery>& out);
+    void addNotRecentlyAsked(proto::SeqRange range, std::vector<proto::SeqRange>& out) const;
     void assemble(Held& held, std::vector<Delivery>& out);
 
     StreamLimits limits_;
@@ -71,7 +73,15 @@ private:
     std::uint64_t highest_ = 0;  // highest seq known to exist
     std::map<std::uint64_t, Held> held_;
     std::optional<Clock::time_point> gapSince_;
-    std::optional<Clock::time_point> lastNak_;
+    // The seq spans NAKed within the last nakInterval. A seq still missing inside one was asked
+    // for then; asking again before its answer can arrive only multiplies retransmissions (the
+    // gap's head moving on does not make the answer come sooner). At most a few entries: one
+    // NAK per bus tick at most, pruned after nakInterval.
+    struct NakSpan {
+        std::uint64_t first, last;
+        Clock::time_point at;
+    };
+    std::deque<NakSpan> recentNaks_;
     // The message being reassembled.
     std::optional<Delivery> partial_;
     std::uint16_t expectIndex_ = 0;
