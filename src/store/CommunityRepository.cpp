@@ -24,7 +24,10 @@ CommunityRecord CommunityRepository::create(std::int64_t owner, const std::strin
     Transaction transaction(db_);
     db_.execute("INSERT INTO communities (name, owner, icon, memo) VALUES (?, ?, ?, ?)", {name, owner, icon, memo});
     const auto id = static_cast<std::int64_t>(db_.lastInsertId());
-    db_.execute("INSERT INTO contacts (owner, target, category) VALUES (?, ?, 2)", {owner, id});
+    db_.execute(
+        "INSERT INTO contacts (owner, target, category, joined_pos) SELECT ?, ?, 2, pos FROM message_seq "
+        "WHERE id = 1",
+        {owner, id});
     auto community = find(id);
     transaction.commit();
     if (!community) throw DbError("community missing right after its insert", 0, false);

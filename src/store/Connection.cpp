@@ -133,7 +133,7 @@ struct Connection::Impl {
         return stmt;
     }
 
-    MYSQL_STMT* run(std::string_view sql, std::initializer_list<Param> params) {
+    MYSQL_STMT* run(std::string_view sql, std::span<const Param> params) {
         MYSQL_STMT* stmt = prepared(sql);
         if (mysql_stmt_param_count(stmt) != params.size())
             throw DbError("wrong parameter count for " + std::string(sql), 0, false);
@@ -202,10 +202,18 @@ Connection::Connection(config::MysqlUrl url, std::chrono::seconds timeout)
 Connection::~Connection() = default;
 
 std::vector<Row> Connection::query(std::string_view sql, std::initializer_list<Param> params) {
-    return impl_->fetchAll(impl_->run(sql, params), sql);
+    return query(sql, std::span<const Param>(params.begin(), params.size()));
 }
 
 std::uint64_t Connection::execute(std::string_view sql, std::initializer_list<Param> params) {
+    return execute(sql, std::span<const Param>(params.begin(), params.size()));
+}
+
+std::vector<Row> Connection::query(std::string_view sql, std::span<const Param> params) {
+    return impl_->fetchAll(impl_->run(sql, params), sql);
+}
+
+std::uint64_t Connection::execute(std::string_view sql, std::span<const Param> params) {
     MYSQL_STMT* stmt = impl_->run(sql, params);
     std::uint64_t affected = mysql_stmt_affected_rows(stmt);
     impl_->lastInsertId = mysql_stmt_insert_id(stmt);

@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -33,6 +34,10 @@ public:
     // prepared once per connection and cached, so the cache is bounded by the program's statements.
     std::vector<Row> query(std::string_view sql, std::initializer_list<Param> params);
     std::uint64_t execute(std::string_view sql, std::initializer_list<Param> params);  // affected rows
+    // The same for statements whose parameter count depends on the data (multi-row inserts):
+    // keep the distinct texts few (a handful of row counts), as each is cached.
+    std::vector<Row> query(std::string_view sql, std::span<const Param> params);
+    std::uint64_t execute(std::string_view sql, std::span<const Param> params);
     std::uint64_t lastInsertId() const;
 
     void begin();

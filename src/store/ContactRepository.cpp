@@ -12,8 +12,10 @@ namespace {
 // (the connection does not set CLIENT_FOUND_ROWS). Unlike INSERT IGNORE, other errors still fail.
 constexpr std::string_view kAddFriend =
     "INSERT INTO contacts (owner, target, category) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE id = id";
+// A new member's history starts where the message stream stands when they join.
 constexpr std::string_view kJoin =
-    "INSERT INTO contacts (owner, target, category) VALUES (?, ?, 2) ON DUPLICATE KEY UPDATE id = id";
+    "INSERT INTO contacts (owner, target, category, joined_pos) SELECT ?, ?, 2, s.pos FROM message_seq s "
+    "WHERE s.id = 1 ON DUPLICATE KEY UPDATE contacts.id = contacts.id";
 
 }  // namespace
 

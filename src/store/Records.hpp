@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace chat::store {
 
@@ -24,6 +25,45 @@ struct CommunityRecord {
     std::string icon, memo;
     int category = 1;
     std::int64_t createdMs = 0;  // milliseconds since the Unix epoch
+};
+
+// A conversation: with one user (kind 1) or in one group (kind 2).
+enum class ConversationKind : int { Single = 1, Group = 2 };
+
+struct Conversation {
+    ConversationKind kind = ConversationKind::Single;
+    std::int64_t peer = 0;  // the other user, or the group
+};
+
+// A chat message on its way into the history, stamped by its node.
+struct NewMessage {
+    std::int64_t id = 0;
+    std::int64_t sender = 0;
+    ConversationKind kind = ConversationKind::Single;
+    std::int64_t target = 0;
+    int media = 0;
+    std::int64_t createat = 0;
+    std::string frame;  // as clients receive it, without "pos"
+};
+
+// A message of the history at its position in the cluster's stream.
+struct StoredMessage {
+    std::uint64_t pos = 0;
+    std::int64_t sender = 0;
+    ConversationKind kind = ConversationKind::Single;
+    std::int64_t target = 0;
+    std::string frame;  // without "pos"
+};
+
+struct HistoryPage {
+    std::vector<StoredMessage> messages;  // oldest first
+    bool more = false;                    // older ones exist
+};
+
+struct ConversationSummary {
+    Conversation conversation;
+    StoredMessage last;
+    std::uint64_t unread = 0;  // messages from others after the user's read mark
 };
 
 }  // namespace chat::store

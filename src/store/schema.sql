@@ -44,3 +44,46 @@ CREATE TABLE IF NOT EXISTS communities (
   created   DATETIME(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   KEY k_communities_owner (owner)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Message history. `pos` is the message's place in the cluster's one stream: every commit
+-- takes the next positions from message_seq under its row lock, so positions are gap-free
+-- and a transaction that holds larger ones commits after every transaction holding smaller
+-- ones (a reader that has seen position p can never later find a new one below p).
+-- `frame` is the message as clients receive it, without its "pos" (added when it is sent).
+-- Single chats: conv_a/conv_b are the two users, smaller first; groups: the group and 0.
+CREATE TABLE IF NOT EXISTS messages (
+  pos       BIGINT UNSIGNED NOT NULL PRIMARY KEY,
+  id        BIGINT UNSIGNED NOT NULL COMMENT 'the id the sender''s node stamped',
+  sender    BIGINT UNSIGNED NOT NULL,
+  kind      TINYINT         NOT NULL COMMENT '1 single, 2 group',
+  target    BIGINT UNSIGNED NOT NULL COMMENT 'dstid: a user or a group',
+  conv_a    BIGINT UNSIGNED NOT NULL,
+  conv_b    BIGINT UNSIGNED NOT NULL,
+  media     INT             NOT NULL,
+  createat  BIGINT          NOT NULL COMMENT 'ms since the Unix epoch, from the sender''s node',
+  frame     MEDIUMTEXT      NOT NULL,
+  KEY k_messages_conv (kind, conv_a, conv_b, pos),
+  KEY k_messages_to (kind, target, pos),
+  KEY k_messages_from (sender, kind, pos),
+  KEY k_messages_time (createat)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The latest position taken. One row; its lock orders the commits of every node.
+CREATE TABLE IF NOT EXISTS message_seq (
+  id   TINYINT         NOT NULL PRIMARY KEY,
+  pos  BIGINT UNSIGNED NOT NULL
+) ENGINE=InnoDB;
+INSERT IGNORE INTO message_seq (id, pos) VALUES (1, 0);
+
+-- How far each user has read each conversation (kind 1: peer is a user, 2: a group);
+-- shared by all of the user's devices.
+CREATE TABLE IF NOT EXISTS read_marks (
+  user_id  BIGINT UNSIGNED NOT NULL,
+  kind     TINYINT         NOT NULL,
+  peer     BIGINT UNSIGNED NOT NULL,
+  pos      BIGINT UNSIGNED NOT NULL,
+  PRIMARY KEY (user_id, kind, peer)
+) ENGINE=InnoDB;
+
+-- A member sees a group's messages from the position the stream had reached when they joined.
+ALTER TABLE contacts ADD COLUMN IF NOT EXISTS joined_pos BIGINT UNSIGNED NOT NULL DEFAULT 0;

@@ -293,6 +293,8 @@ export async function startLanDb(lan) {
                 stopSync();
                 throw e;
             }
+            // A half-started instance would answer the next attempt with "already running".
+            await runEnv('bash', [dbScript, 'stop'], env(port)).catch(() => {});
         }
     }
     const local = (await runEnv('bash', [dbScript, 'dsn'], env(port))).trim();

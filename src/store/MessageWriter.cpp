@@ -1,0 +1,81 @@
+#include "store/MessageWriter.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "store/MessageRepository.hpp"
+
+namespace chat::store {
+
+MessageWriter::MessageWriter(Limits limits, config::MysqlUrl url, std::chrono::seconds timeout)
+    : limits_(limits), connection_(std::move(url), timeout) {}
+
+MessageWriter::~MessageWriter() {
+    stop();
+}
+
+void MessageWriter::start() {
+    std::lock_guard lock(mutex_);
+    if (started_) return;
+    started_ = true;
+    thread_ = std::thread([this] { loop(); });
+}
+
+void MessageWriter::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+bool MessageWriter::append(NewMessage message, Committed done) {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || !started_ || queue_.size() >= limits_.queueMax) return false;
+        queue_.push_back({std::move(message), std::move(done)});
+    }
+    wake_.notify_one();
+    return true;
+}
+
+std::vector<MessageWriter::Pending> MessageWriter::takeBatch(std::unique_lock<std::mutex>& lock) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    std::vector<Pending> batch;
+    std::size_t bytes = 0;
+    while (!queue_.empty() && batch.size() < limits_.batchMax && bytes < limits_.batchBytes) {
+        bytes += queue_.front().message.frame.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+    }
+    return batch;
+}
+
+void MessageWriter::loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        auto batch = takeBatch(lock);
+        if (batch.empty()) return;  // stopping, nothing left
+        lock.unlock();
+        commit(batch);
+        lock.lock();
+    }
+}
+
+void MessageWriter::commit(std::vector<Pending>& batch) {
+    std::vector<NewMessage> messages;
+    messages.reserve(batch.size());
+    for (auto& p : batch) messages.push_back(std::move(p.message));
+    std::optional<std::uint64_t> first;
+    try {
+        Transaction transaction(connection_);
+        first = MessageRepository(connection_).append(messages);
+        transaction.commit();
+    } catch (const std::exception& e) {
+        spdlog::warn("history: a batch of {} messages was not stored: {}", batch.size(), e.what());
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        batch[i].done(first ? std::optional<std::uint64_t>(*first + i) : std::nullopt);
+}
+
+}  // namespace chat::store

@@ -1,0 +1,64 @@
+// Commits chat messages to the history in batches, on its own thread and connection, so a
+// sender's acknowledgement can wait for durability without costing one commit per message:
+// while one batch commits, the next gathers. Sessions append(); the callback runs on the
+// writer's thread, in append order, with the message's stream position or a failure.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "config/Endpoint.hpp"
+#include "store/Connection.hpp"
+#include "store/Records.hpp"
+
+namespace chat::store {
+
+class MessageWriter {
+public:
+    // The message's position once its batch has committed; nullopt if the batch failed.
+    using Committed = std::function<void(std::optional<std::uint64_t> pos)>;
+
+    struct Limits {
+        std::size_t batchMax = 512;         // messages per commit: one fsync for many acks
+        std::size_t batchBytes = 4u << 20;  // frame bytes per commit
+        std::size_t queueMax = 50000;       // messages waiting before append() refuses
+    };
+
+    MessageWriter(Limits limits, config::MysqlUrl url, std::chrono::seconds timeout);
+    ~MessageWriter();  // stops
+    MessageWriter(const MessageWriter&) = delete;
+    MessageWriter& operator=(const MessageWriter&) = delete;
+
+    void start();
+    // Commits what is queued (or fails it if the database is gone), then joins the thread.
+    void stop();
+    // False (and `done` is never called) when the queue is full or the writer stopped.
+    bool append(NewMessage message, Committed done);
+
+private:
+    struct Pending {
+        NewMessage message;
+        Committed done;
+    };
+
+    void loop();
+    std::vector<Pending> takeBatch(std::unique_lock<std::mutex>& lock);
+    void commit(std::vector<Pending>& batch);
+
+    const Limits limits_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Pending> queue_;  // bounded by limits_.queueMax
+    bool started_ = false;
+    bool stopping_ = false;
+    Connection connection_;  // the writer thread's alone
+    std::thread thread_;
+};
+
+}  // namespace chat::store

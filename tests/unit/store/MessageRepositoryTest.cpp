@@ -1,0 +1,230 @@
+// The message history against a real MariaDB (CHAT_TEST_MYSQL): positions are gap-free and
+// follow commit order, a user's stream holds exactly their messages, history pages walk back
+// without overlap or hole, and unread counts follow read marks.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "StoreTestSupport.hpp"
+#include "store/CommunityRepository.hpp"
+#include "store/ContactRepository.hpp"
+#include "store/MessageRepository.hpp"
+#include "store/MessageWriter.hpp"
+#include "store/UserRepository.hpp"
+
+namespace chat::store {
+namespace {
+
+using namespace std::chrono_literals;
+
+class MessageHistory : public ::testing::Test {
+protected:
+    void SetUp() override {
+        url_ = test::testUrl();
+        if (!url_) GTEST_SKIP() << test::kSkipMessage;
+        connection_.emplace(*url_, 5s);
+    }
+
+    std::int64_t newUser() {
+        auto id =
+            UserRepository(db()).insert(test::uniqueMobile(), "pbkdf2-sha256$1$00", std::string(32, 'a'), "u", "");
+        if (!id) ADD_FAILURE() << "a random mobile was taken";
+        return id.value_or(0);
+    }
+
+    static NewMessage message(std::int64_t from, ConversationKind kind, std::int64_t to, const std::string& text) {
+        return {1, from, kind, to, 1, 1700000000000, R"({"content":")" + text + R"("})"};
+    }
+
+    // Stores the messages in one transaction; returns their positions.
+    std::vector<std::uint64_t> store(const std::vector<NewMessage>& batch) {
+        Transaction t(db());
+        auto first = repo().append(batch);
+        t.commit();
+        std::vector<std::uint64_t> positions;
+        for (std::size_t i = 0; i < batch.size(); ++i) positions.push_back(first + i);
+        return positions;
+    }
+
+    static std::vector<std::uint64_t> positionsOf(const std::vector<StoredMessage>& messages) {
+        std::vector<std::uint64_t> out;
+        for (const auto& m : messages) out.push_back(m.pos);
+        return out;
+    }
+
+    Connection& db() { return *connection_; }
+    MessageRepository repo() { return MessageRepository(db()); }
+
+    std::optional<config::MysqlUrl> url_;
+
+private:
+    std::optional<Connection> connection_;
+};
+
+TEST_F(MessageHistory, ABatchTakesConsecutivePositionsAfterTheLatestCommitted) {
+    auto a = newUser(), b = newUser();
+    auto before = repo().committedPosition();
+    auto positions = store({message(a, ConversationKind::Single, b, "1"), message(b, ConversationKind::Single, a, "2"),
+                            message(a, ConversationKind::Single, b, "3")});
+    EXPECT_GT(positions[0], before);
+    EXPECT_EQ(positions[2], positions[0] + 2);
+    EXPECT_GE(repo().committedPosition(), positions[2]);
+    auto stored = repo().range(positions[0], positions[2]);
+    ASSERT_EQ(positionsOf(stored), positions);
+    EXPECT_EQ(stored[1].sender, b);
+    EXPECT_EQ(stored[1].frame, R"({"content":"2"})");
+}
+
+TEST_F(MessageHistory, ARolledBackBatchLeavesNoHoleInThePositions) {
+    auto a = newUser(), b = newUser();
+    auto before = repo().committedPosition();
+    {
+        Transaction t(db());
+        repo().append({message(a, ConversationKind::Single, b, "lost")});
+    }  // rolled back: its position is given back
+    auto kept = store({message(a, ConversationKind::Single, b, "kept")});
+    EXPECT_EQ(kept[0], before + 1);
+    EXPECT_EQ(repo().range(before + 1, before + 1).at(0).frame, R"({"content":"kept"})");
+}
+
+TEST_F(MessageHistory, AUsersStreamHoldsSinglesBothWaysAndGroupsSinceJoining) {
+    auto me = newUser(), friendId = newUser(), stranger = newUser(), owner = newUser();
+    auto group = CommunityRepository(db()).create(owner, "g", "", "").id;
+    auto early = store({message(owner, ConversationKind::Group, group, "before I joined")});
+    ContactRepository(db()).join(me, group);
+    auto mine = store({message(friendId, ConversationKind::Single, me, "to me"),
+                       message(me, ConversationKind::Single, friendId, "from me"),
+                       message(stranger, ConversationKind::Single, friendId, "not mine"),
+                       message(owner, ConversationKind::Group, group, "group"),
+                       message(me, ConversationKind::Single, me, "note to self")});
+    auto stream = repo().streamAfter(me, early[0] - 1, 100);
+    EXPECT_EQ(positionsOf(stream), (std::vector<std::uint64_t>{mine[0], mine[1], mine[3], mine[4]}));
+    // Paging: the same stream in pages of two, each after the last position held.
+    std::vector<std::uint64_t> paged;
+    std::uint64_t after = early[0] - 1;
+    for (;;) {
+        auto page = repo().streamAfter(me, after, 2);
+        if (page.empty()) break;
+        for (const auto& m : page) paged.push_back(m.pos);
+        after = page.back().pos;
+    }
+    EXPECT_EQ(paged, positionsOf(stream));
+}
+
+TEST_F(MessageHistory, RecentStartLeavesTheNewestMessages) {
+    auto me = newUser(), other = newUser();
+    std::vector<NewMessage> batch;
+    for (int i = 0; i < 5; ++i) batch.push_back(message(other, ConversationKind::Single, me, std::to_string(i)));
+    auto positions = store(batch);
+    auto start = repo().recentStart(me, 3);
+    EXPECT_EQ(start, positions[1]);
+    EXPECT_EQ(positionsOf(repo().streamAfter(me, start, 100)),
+              (std::vector<std::uint64_t>{positions[2], positions[3], positions[4]}));
+    EXPECT_EQ(repo().recentStart(me, 10), 0u);
+}
+
+TEST_F(MessageHistory, HistoryPagesWalkBackWithoutOverlapOrHole) {
+    auto a = newUser(), b = newUser(), c = newUser();
+    std::vector<NewMessage> batch;
+    for (int i = 0; i < 23; ++i) {
+        batch.push_back(message(i % 2 ? a : b, ConversationKind::Single, i % 2 ? b : a, std::to_string(i)));
+        batch.push_back(message(c, ConversationKind::Single, a, "other conversation"));
+    }
+    auto positions = store(batch);
+    std::vector<std::uint64_t> expected;
+    for (std::size_t i = 0; i < positions.size(); i += 2) expected.push_back(positions[i]);
+
+    std::vector<std::uint64_t> walked;
+    std::optional<std::uint64_t> before;
+    for (int pages = 0; pages < 10; ++pages) {
+        auto page = repo().history(a, {ConversationKind::Single, b}, before, 5);
+        ASSERT_TRUE(page.has_value());
+        auto got = positionsOf(page->messages);
+        EXPECT_TRUE(std::is_sorted(got.begin(), got.end()));
+        walked.insert(walked.begin(), got.begin(), got.end());
+        if (!page->more) break;
+        before = got.front();
+    }
+    EXPECT_EQ(walked, expected);
+    // Seen from the other side, the conversation is the same.
+    EXPECT_EQ(positionsOf(repo().history(b, {ConversationKind::Single, a}, std::nullopt, 100)->messages), expected);
+}
+
+TEST_F(MessageHistory, AGroupsHistoryIsForItsMembersOnly) {
+    auto owner = newUser(), outsider = newUser();
+    auto group = CommunityRepository(db()).create(owner, "g", "", "").id;
+    auto positions = store({message(owner, ConversationKind::Group, group, "hi")});
+    EXPECT_FALSE(repo().history(outsider, {ConversationKind::Group, group}, std::nullopt, 10).has_value());
+    auto page = repo().history(owner, {ConversationKind::Group, group}, std::nullopt, 10);
+    ASSERT_TRUE(page.has_value());
+    EXPECT_EQ(positionsOf(page->messages), positions);
+    EXPECT_FALSE(page->more);
+}
+
+TEST_F(MessageHistory, ConversationsAreMostRecentFirstWithUnreadCountsThatFollowReadMarks) {
+    auto me = newUser(), ann = newUser(), bob = newUser();
+    auto group = CommunityRepository(db()).create(bob, "g", "", "").id;
+    ContactRepository(db()).join(me, group);
+    auto p =
+        store({message(ann, ConversationKind::Single, me, "1"), message(ann, ConversationKind::Single, me, "2"),
+               message(me, ConversationKind::Single, ann, "mine"), message(bob, ConversationKind::Group, group, "3"),
+               message(bob, ConversationKind::Single, me, "4")});
+    auto list = repo().conversations(me, 10);
+    ASSERT_EQ(list.size(), 3u);
+    EXPECT_EQ(list[0].conversation.peer, bob);
+    EXPECT_EQ(list[0].last.pos, p[4]);
+    EXPECT_EQ(list[1].conversation.kind, ConversationKind::Group);
+    EXPECT_EQ(list[1].unread, 1u);
+    EXPECT_EQ(list[2].conversation.peer, ann);
+    EXPECT_EQ(list[2].last.pos, p[2]);
+    EXPECT_EQ(list[2].unread, 2u);  // my own message is not unread
+
+    repo().markRead(me, {ConversationKind::Single, ann}, p[0]);
+    repo().markRead(me, {ConversationKind::Single, ann}, 1);  // a mark never moves back
+    EXPECT_EQ(repo().conversations(me, 10)[2].unread, 1u);
+}
+
+TEST_F(MessageHistory, RetentionByCountKeepsTheNewest) {
+    auto a = newUser(), b = newUser();
+    auto positions =
+        store({message(a, ConversationKind::Single, b, "old"), message(a, ConversationKind::Single, b, "new")});
+    while (repo().deleteBeyondNewest(1, 1000) > 0) {
+    }
+    EXPECT_TRUE(repo().range(positions[0], positions[0]).empty());
+    EXPECT_EQ(repo().range(positions[1], positions[1]).size(), 1u);
+}
+
+TEST_F(MessageHistory, TheWriterGivesConcurrentSendersDistinctConsecutivePositionsInAppendOrder) {
+    auto a = newUser(), b = newUser();
+    MessageWriter writer({.batchMax = 16}, *url_, 5s);
+    writer.start();
+    std::mutex mutex;
+    std::vector<std::pair<int, std::uint64_t>> committed;  // (sender thread * 1000 + index, position)
+    auto send = [&](int thread) {
+        for (int i = 0; i < 100; ++i)
+            ASSERT_TRUE(
+                writer.append(message(a, ConversationKind::Single, b, "x"), [&, tag = thread * 1000 + i](auto pos) {
+                    std::lock_guard lock(mutex);
+                    committed.push_back({tag, pos.value_or(0)});
+                }));
+    };
+    std::thread t1(send, 1), t2(send, 2);
+    t1.join();
+    t2.join();
+    writer.stop();
+    ASSERT_EQ(committed.size(), 200u);
+    std::set<std::uint64_t> positions;
+    std::map<int, std::uint64_t> lastOfThread;
+    for (auto [tag, pos] : committed) {
+        ASSERT_GT(pos, 0u);
+        positions.insert(pos);
+        EXPECT_GT(pos, lastOfThread[tag / 1000]) << "a sender's messages keep their order";
+        lastOfThread[tag / 1000] = pos;
+    }
+    EXPECT_EQ(positions.size(), 200u);
+}
+
+}  // namespace
+}  // namespace chat::store
