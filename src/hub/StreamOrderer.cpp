@@ -66,7 +66,7 @@ void StreamOrderer::drain() {
 void StreamOrderer::fill(std::uint64_t first, std::uint64_t last, std::vector<Positioned> found, bool ok) {
     std::lock_guard lock(mutex_);
     fetchedAt_.reset();
-    if (!ok || !next_) return;
+    if (!ok || !next_ || last < first || last - first >= limits_.maxFetch) return;
     std::vector<bool> present(last - first + 1, false);
     for (auto& p : found) {
         if (p.pos < first || p.pos > last) continue;
