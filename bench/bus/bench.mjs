@@ -77,7 +77,11 @@ async function startNode(lan, db, id, logDir) {
         } catch {
             // not listening yet
         }
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`node ${id} did not start (see ${logDir}/node${id}.log)`);
+        if (child.exitCode !== null || Date.now() > deadline) {
+            // Not in `nodes` yet, so nothing else would stop it (and its pipes would keep the bench alive).
+            await stopNode(node);
+            throw new Error(`node ${id} did not start (see ${logDir}/node${id}.log)`);
+        }
         await sleep(50);
     }
 }
