@@ -41,7 +41,9 @@ void PeerStream::onHeartbeat(std::uint64_t lastSeq, Clock::time_point now, std::
     if (hasGap()) noteGap(now);
 }
 
-bool PeerStream::hasGap() const { return synced() && highest_ >= next_ && !held_.contains(next_); }
+bool PeerStream::hasGap() const {
+    return synced() && highest_ >= next_ && !held_.contains(next_);
+}
 
 void PeerStream::noteGap(Clock::time_point now) {
     if (!gapSince_) {

@@ -39,7 +39,8 @@ public:
     // the stream waits for the origin's heartbeat to learn where it stands.
     PeerStream(StreamLimits limits, std::optional<std::uint64_t> startAt);
 
-    Fed onData(const proto::DatagramHeader& h, std::string_view payload, Clock::time_point now, std::vector<Delivery>& out);
+    Fed onData(const proto::DatagramHeader& h, std::string_view payload, Clock::time_point now,
+               std::vector<Delivery>& out);
     void onHeartbeat(std::uint64_t lastSeq, Clock::time_point now, std::vector<Delivery>& out);
     // The origin no longer has these seqs: skip them.
     void onGone(const std::vector<proto::SeqRange>& ranges, Clock::time_point now, std::vector<Delivery>& out);
