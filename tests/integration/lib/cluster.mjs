@@ -6,12 +6,13 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+
+import { freePort } from './ports.mjs';
 
 export const repoDir = process.env.CHAT_SOURCE_DIR ?? path.resolve(fileURLToPath(import.meta.url), '../../../..');
 
@@ -28,18 +29,7 @@ function requireEnv(name) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// A TCP port on 127.0.0.1 that was free a moment ago. The same number is usually free for UDP too.
-export function freePort() {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.unref();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const { port } = server.address();
-            server.close(() => resolve(port));
-        });
-    });
-}
+export { freePort };
 
 // A directory under the system temp dir, removed at the end of the test file.
 export function tempDir(prefix = 'chat-test-') {

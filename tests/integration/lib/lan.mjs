@@ -12,10 +12,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { freePort } from './ports.mjs';
 
 const repoDir = process.env.CHAT_SOURCE_DIR ?? path.resolve(fileURLToPath(import.meta.url), '../../../..');
 const NAME_RE = /^cbl-([0-9a-z]{1,5})-[0-9a-z]{2}(?:-|$)/;
@@ -247,18 +248,6 @@ async function reorderedPackets(lan) {
     return total;
 }
 
-function freeTcpPort() {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.unref();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const { port } = server.address();
-            server.close(() => resolve(port));
-        });
-    });
-}
-
 // A private MariaDB (scripts/db.sh) in a fresh directory, listening on 127.0.0.1 and on the
 // LAN's host address, with the app user allowed from the LAN. Resolves {dsn, port, stop()};
 // `dsn` is what nodes inside the LAN use. Stopped at process exit if stop() was not called.
@@ -284,7 +273,7 @@ export async function startLanDb(lan) {
     };
     process.once('exit', stopSync);
     for (let attempt = 1; ; attempt++) {
-        port = await freeTcpPort();
+        port = await freePort();
         try {
             await runEnv('bash', [dbScript, 'start'], env(port));
             break;
