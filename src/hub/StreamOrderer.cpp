@@ -15,11 +15,6 @@ void StreamOrderer::anchor(std::uint64_t committed) {
     drain();
 }
 
-bool StreamOrderer::anchored() const {
-    std::lock_guard lock(mutex_);
-    return next_.has_value();
-}
-
 void StreamOrderer::submit(Positioned p) {
     std::lock_guard lock(mutex_);
     if (next_ && p.pos < *next_) return;  // released already (a retransmission, a late fill)

@@ -10,8 +10,9 @@
 // longer has (retention) is skipped; what cannot be fetched before holeTimeout is given up
 // and reported, and devices re-sync.
 //
-// The Dispatcher submits (bus and writer threads); the Node fetches holes on the store's
-// pool and drives tick(). Releases happen under the lock, so that two threads releasing
+// Meant to sit between the Dispatcher (which submits, from bus and writer threads) and the
+// hub, with the Node fetching holes on the store's pool and driving tick(); not wired into the
+// node yet. Releases happen under the lock, so that two threads releasing
 // consecutive positions cannot overtake each other on the way to a connection's queue.
 #pragma once
 #include <chrono>
@@ -60,7 +61,6 @@ public:
     // The latest position committed when this node started: earlier ones are history, which
     // devices get by syncing. Until anchored, everything is held.
     void anchor(std::uint64_t committed);
-    bool anchored() const;
     void submit(Positioned p);
     // A fetch's answer: the messages found in [first, last], or ok = false if the history
     // could not be read (asked again on a later tick).

@@ -1,5 +1,7 @@
 #include "store/CommunityRepository.hpp"
 
+#include "store/ContactRepository.hpp"
+
 namespace chat::store {
 
 namespace {
@@ -24,10 +26,7 @@ CommunityRecord CommunityRepository::create(std::int64_t owner, const std::strin
     Transaction transaction(db_);
     db_.execute("INSERT INTO communities (name, owner, icon, memo) VALUES (?, ?, ?, ?)", {name, owner, icon, memo});
     const auto id = static_cast<std::int64_t>(db_.lastInsertId());
-    db_.execute(
-        "INSERT INTO contacts (owner, target, category, joined_pos) SELECT ?, ?, 2, pos FROM message_seq "
-        "WHERE id = 1",
-        {owner, id});
+    ContactRepository(db_).join(owner, id);
     auto community = find(id);
     transaction.commit();
     if (!community) throw DbError("community missing right after its insert", 0, false);

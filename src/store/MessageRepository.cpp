@@ -96,16 +96,15 @@ std::uint64_t MessageRepository::append(const std::vector<NewMessage>& batch) {
     if (rows.empty()) throw DbError("message_seq has no row", 0, false);
     const auto first = static_cast<std::uint64_t>(asInt(rows[0][0])) - batch.size() + 1;
     for (std::size_t done = 0; done < batch.size();) {
-        std::size_t rows = std::bit_floor(std::min(batch.size() - done, kMaxRowsPerInsert));
-        std::size_t bytes = 0;
-        for (std::size_t i = 0; i < rows; ++i) bytes += batch[done + i].frame.size();
-        while (rows > 1 && bytes > kMaxBytesPerInsert) {
-            rows /= 2;
-            bytes = 0;
-            for (std::size_t i = 0; i < rows; ++i) bytes += batch[done + i].frame.size();
-        }
-        insertRows(batch, done, rows, first + done);
-        done += rows;
+        auto bytesOf = [&](std::size_t count) {
+            std::size_t bytes = 0;
+            for (std::size_t i = 0; i < count; ++i) bytes += batch[done + i].frame.size();
+            return bytes;
+        };
+        std::size_t count = std::bit_floor(std::min(batch.size() - done, kMaxRowsPerInsert));
+        while (count > 1 && bytesOf(count) > kMaxBytesPerInsert) count /= 2;
+        insertRows(batch, done, count, first + done);
+        done += count;
     }
     return first;
 }

@@ -1,8 +1,7 @@
 // The message history in the `messages` table: appending batches at their stream positions,
 // a user's stream after a position (sync), a conversation's older pages (history), the
-// user's conversations with unread counts, read marks, and retention. Synchronous: used by
-// MessageWriter on its own thread and inside Database::run jobs (ws sync, api, the orderer's
-// hole filling, the retention job).
+// user's conversations with unread counts, read marks, and retention. Synchronous: for
+// MessageWriter's own thread and for Database::run jobs. The node does not call it yet.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -2,6 +2,7 @@
 // sender's acknowledgement can wait for durability without costing one commit per message:
 // while one batch commits, the next gathers. Sessions append(); the callback runs on the
 // writer's thread, in append order, with the message's stream position or a failure.
+// Not used by the sessions yet.
 #pragma once
 #include <chrono>
 #include <condition_variable>
