@@ -9,6 +9,8 @@ packages=(
   libboost-dev nlohmann-json3-dev default-libmysqlclient-dev libspdlog-dev libssl-dev libgtest-dev
   mariadb-server nginx
   iproute2 nftables procps curl
+  chromium  # the browser tests (tests/integration/browser.test.mjs), driven by npm playwright-core
+  gnuplot-nox  # the benchmark's plots (bench/run.sh)
 )
 
 missing=()
@@ -26,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The tests' npm packages (the independent WebSocket client). npm keeps a copy of what it
+# The tests' npm packages (the independent WebSocket client, the browser driver). npm keeps a copy of what it
 # installed in node_modules/.package-lock.json: reinstall only when the manifest is newer.
 installed=tests/node_modules/.package-lock.json
 if [ ! -f "$installed" ] || [ tests/package.json -nt "$installed" ] || [ tests/package-lock.json -nt "$installed" ]; then

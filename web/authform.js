@@ -2,6 +2,7 @@
 // server's message on failure, and on success keep the session and open the chat.
 
 import { sessionFromLogin, loadSession, saveSession } from './session.js';
+import { sentence } from './format.js';
 
 export const CHAT_PAGE = '/chat';
 
@@ -12,6 +13,20 @@ export function redirectIfLoggedIn() {
         return true;
     }
     return false;
+}
+
+/** What a failed login or registration tells the person, by the node's status. */
+export function authErrorText(err) {
+    switch (err?.status) {
+        case 401:
+            return 'Wrong mobile number or password. Check both and try again.';
+        case 409:
+            return 'This mobile number already has an account. Log in instead.';
+        case 429:
+            return 'Too many failed attempts. Wait a few minutes, then try again.';
+        default:
+            return sentence(err?.message);
+    }
 }
 
 /**
@@ -34,7 +49,7 @@ export function wireAuthForm(form, errorBox, request) {
             saveSession(sessionFromLogin(await request(fields)));
             location.replace(CHAT_PAGE);
         } catch (err) {
-            errorBox.textContent = err.message;
+            errorBox.textContent = authErrorText(err);
             errorBox.hidden = false;
             button.disabled = false;
             form.removeAttribute('aria-busy');

@@ -65,7 +65,7 @@ function positiveInt(value) {
     return Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
-/** A plain-text description of any message, e.g. "[voice 3s]" or "[red packet ¥1.00: memo]". */
+/** A plain-text description of any message, e.g. "[Voice 0:03]" or "[Red packet ¥1.00] memo". */
 export function summarize(msg) {
     const content = str(msg?.content);
     const memo = str(msg?.memo);
@@ -73,30 +73,30 @@ export function summarize(msg) {
         case MEDIA.TEXT:
             return content;
         case MEDIA.NEWS:
-            return content ? `[news: ${content}]` : '[news]';
+            return content ? `[News] ${content}` : '[News]';
         case MEDIA.VOICE: {
             const seconds = positiveInt(msg.amount);
-            return seconds ? `[voice ${seconds}s]` : '[voice]';
+            return seconds ? `[Voice ${formatDuration(seconds)}]` : '[Voice]';
         }
         case MEDIA.IMAGE:
-            return '[image]';
+            return '[Photo]';
         case MEDIA.RED_PACKET: {
             const cents = positiveInt(msg.amount);
-            const amount = cents ? ` ${formatAmount(cents)}` : '';
-            return memo ? `[red packet${amount}: ${memo}]` : `[red packet${amount}]`;
+            const head = cents ? `[Red packet ${formatAmount(cents)}]` : '[Red packet]';
+            return memo ? `${head} ${memo}` : head;
         }
         case MEDIA.EMOJI:
-            return content || '[emoji]';
+            return content || '[Sticker]';
         case MEDIA.LINK:
-            return msg.url ? `[link ${str(msg.url)}]` : '[link]';
+            return msg.url ? `[Link] ${str(msg.url)}` : '[Link]';
         case MEDIA.VIDEO:
-            return '[video]';
+            return '[Video]';
         case MEDIA.CARD:
-            return memo ? `[contact card: user ${content}: ${memo}]` : `[contact card: user ${content}]`;
+            return `[Contact card] ${memo || `user ${content}`}`;
         case MEDIA.CUSTOM:
-            return content ? `[custom: ${truncate(content, 60)}]` : '[custom]';
+            return content ? `[Custom] ${truncate(content, 60)}` : '[Custom]';
         default:
-            return '[unsupported message]';
+            return '[Unsupported message]';
     }
 }
 
@@ -124,4 +124,64 @@ export function formatTime(ms, now = Date.now()) {
     const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
     if (sameDay(when, yesterday)) return `Yesterday ${clock}`;
     return `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())} ${clock}`;
+}
+
+// An http(s) url inside text: up to whitespace; trailing punctuation is left outside the link.
+const URL_IN_TEXT = /https?:\/\/[^\s<>"]+/gi;
+const TRAILING = /[.,;:!?'")\]}>]+$/;
+
+/** Splits text into [{text}|{url}] runs; only urls that pass isHttpUrl become {url}. */
+export function splitLinks(text) {
+    const s = String(text ?? '');
+    const runs = [];
+    let last = 0;
+    for (const m of s.matchAll(URL_IN_TEXT)) {
+        let url = m[0];
+        const tail = url.match(TRAILING);
+        if (tail) url = url.slice(0, -tail[0].length);
+        if (!isHttpUrl(url)) continue;
+        if (m.index > last) runs.push({ text: s.slice(last, m.index) });
+        runs.push({ url });
+        last = m.index + url.length;
+    }
+    if (last < s.length) runs.push({ text: s.slice(last) });
+    return runs;
+}
+
+/** Seconds as "m:ss" ("0:07", "12:30"); negative or bad input gives "0:00". */
+export function formatDuration(seconds) {
+    const total = Math.max(0, Math.round(Number(seconds) || 0));
+    return `${Math.floor(total / 60)}:${pad(total % 60)}`;
+}
+
+/** The host of an http(s) url ("example.com"), or '' for anything else. */
+export function hostOf(url) {
+    if (!isHttpUrl(url)) return '';
+    return new URL(url).host;
+}
+
+/** A calendar day label for a separator in a conversation: "Today", "Yesterday" or "2024-03-09". */
+export function dayLabel(ms, now = Date.now()) {
+    const when = new Date(Number(ms));
+    if (!Number.isFinite(when.getTime())) return '';
+    const today = new Date(now);
+    if (sameDay(when, today)) return 'Today';
+    const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+    if (sameDay(when, yesterday)) return 'Yesterday';
+    return `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())}`;
+}
+
+/** True when two times fall on the same local calendar day. */
+export function sameLocalDay(a, b) {
+    const x = new Date(Number(a));
+    const y = new Date(Number(b));
+    return Number.isFinite(x.getTime()) && Number.isFinite(y.getTime()) && sameDay(x, y);
+}
+
+/** A server or validation message as a sentence: "the file is too large" -> "The file is too large." */
+export function sentence(text) {
+    const s = String(text ?? '').trim();
+    if (!s) return 'Something went wrong.';
+    const first = s[0].toLocaleUpperCase() + s.slice(1);
+    return /[.!?…]$/.test(first) ? first : `${first}.`;
 }

@@ -1,23 +1,13 @@
-// Turns the chat state (state.js) into DOM inside view/chat.html. All user-provided text goes in
-// with textContent / text nodes, never innerHTML; urls become src/href only after the checks in
-// format.js. Nodes are reused while their data is unchanged, so focus, scroll position and
-// loaded images survive re-renders. Used by chat.js, which wires the events.
+// Turns the chat state (state.js) into the DOM of view/chat.html: the top bar (me, connection),
+// the notice, the conversation lists (with unread badges and presence) and the open
+// conversation's header; the messages themselves are drawn by messages.js. All user-provided
+// text goes in as text nodes; nodes are reused while their data is unchanged, so focus, scroll
+// position and loaded images survive re-renders. Used by chat.js, which wires the events.
 
-import { MEDIA, formatTime, isHttpUrl, isSafeUrl, summarize } from './format.js';
-import { authorName, listConversations, totalUnread } from './state.js';
-
-/** createElement with attributes; children may be nodes or strings (added as text nodes). */
-export function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-        if (value === null || value === undefined || value === false) continue;
-        if (name === 'className') node.className = value;
-        else if (name === 'text') node.textContent = value;
-        else node.setAttribute(name, value === true ? '' : String(value));
-    }
-    for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
-    return node;
-}
+import { formatTime, isSafeUrl } from './format.js';
+import { avatar, el, emojiText, reconcile } from './dom.js';
+import { renderMessages } from './messages.js';
+import { isOnline, listConversations, totalUnread } from './state.js';
 
 /** Looks up the elements of view/chat.html once. */
 export function findElements(doc) {
@@ -25,66 +15,59 @@ export function findElements(doc) {
     return {
         app: byId('app'),
         me: byId('me'),
+        meAvatar: byId('me-avatar'),
         connection: byId('connection'),
+        reconnect: byId('reconnect'),
         notice: byId('notice'),
+        noticeText: byId('notice-text'),
+        search: byId('search'),
         friends: byId('friends'),
         friendsEmpty: byId('friends-empty'),
         groups: byId('groups'),
         groupsEmpty: byId('groups-empty'),
         empty: byId('pane-empty'),
         conversation: byId('conversation'),
+        convAvatar: byId('conv-avatar'),
         title: byId('conv-title'),
         subtitle: byId('conv-sub'),
+        copyId: byId('copy-id'),
         messages: byId('messages'),
         composer: byId('composer'),
         input: byId('message'),
+        send: byId('send'),
         back: byId('back'),
     };
 }
 
 const CONNECTION_TEXT = { connecting: 'Connecting…', online: 'Online', offline: 'Offline', closed: 'Offline' };
 
-function initials(name) {
-    const letters = Array.from(String(name).trim());
-    return (letters[0] ?? '?').toUpperCase();
-}
-
-// Hue from the name so each contact keeps its colour; lightness is fixed for AA contrast.
-function hue(text) {
-    let h = 0;
-    for (const ch of String(text)) h = (h * 31 + ch.codePointAt(0)) % 360;
-    return h;
-}
-
-function avatar(conversation) {
-    const circle = el('span', { className: 'avatar', 'aria-hidden': 'true' });
-    circle.style.setProperty('--avatar-hue', String(hue(conversation.key)));
-    if (conversation.avatar && isSafeUrl(conversation.avatar)) {
-        circle.append(el('img', { src: conversation.avatar, alt: '', loading: 'lazy', referrerpolicy: 'no-referrer' }));
-    } else {
-        circle.textContent = initials(conversation.name);
-    }
-    return circle;
-}
-
 function domId(key) {
     return `conv-${key.replace(':', '-')}`;
 }
 
-function conversationItem(conversation, active) {
+function conversationItem(conversation, active, online, presenceKnown) {
     const id = domId(conversation.key);
-    const name = el('span', { className: 'conv-name', id: `${id}-name`, text: conversation.name });
-    const detail = conversation.last || (conversation.kind === 'group' ? `Group id ${conversation.id}` : '');
-    const last = el('span', { className: 'conv-last', id: `${id}-last`, text: detail });
+    const name = el('span', { className: 'conv-name', id: `${id}-name` }, emojiText(conversation.name));
+    const detail = conversation.last || (conversation.kind === 'group' ? `Group id ${conversation.id}` : 'No messages yet');
+    const last = el('span', { className: 'conv-last', id: `${id}-last` }, emojiText(detail));
     const labelledBy = [`${id}-name`];
-    const parts = [avatar(conversation), el('span', { className: 'conv-text' }, name, last)];
+    const face = avatar(conversation.name, conversation.key, conversation.avatar);
+    const picture = el('span', { className: 'conv-avatar' }, face);
+    if (conversation.kind === 'user' && online) picture.append(el('span', { className: 'presence', title: 'Online' }));
+    const side = el('span', { className: 'conv-side' });
+    if (conversation.lastAt > 0) side.append(el('time', { className: 'conv-time', text: formatTime(conversation.lastAt) }));
     if (conversation.unread > 0) {
         const count = conversation.unread > 99 ? '99+' : String(conversation.unread);
         const label = `${conversation.unread} unread`;
-        parts.push(el('span', { className: 'badge', id: `${id}-badge`, role: 'img', 'aria-label': label, text: count }));
+        side.append(el('span', { className: 'badge', id: `${id}-badge`, role: 'img', 'aria-label': label, text: count }));
         labelledBy.push(`${id}-badge`);
     }
-    // The button's name is the contact's name (plus the badge); the preview is its description.
+    const description = [`${id}-last`];
+    if (conversation.kind === 'user' && presenceKnown) {
+        description.unshift(`${id}-presence`);
+        picture.append(el('span', { className: 'visually-hidden', id: `${id}-presence`, text: online ? 'online.' : 'offline.' }));
+    }
+    // The button's name is the contact's name (plus the badge); presence and preview describe it.
     const button = el(
         'button',
         {
@@ -92,144 +75,62 @@ function conversationItem(conversation, active) {
             className: 'conv',
             'data-key': conversation.key,
             'aria-labelledby': labelledBy.join(' '),
-            'aria-describedby': detail ? `${id}-last` : null,
+            'aria-describedby': description.join(' '),
             'aria-current': active ? 'true' : null,
         },
-        parts,
+        picture,
+        el('span', { className: 'conv-text' }, name, last),
+        side,
     );
     return el('li', {}, button);
 }
 
-// Per container: key -> {data, node} from the previous render.
-const keyedCache = new WeakMap();
-
-/**
- * Makes `parent`'s children the nodes for `items`, in order, rebuilding only items whose `data`
- * changed (by identity). Nodes are moved only when out of place, so a focused button usually
- * stays where it is and keeps focus.
- */
-function reconcile(parent, items, keyOf, build) {
-    const previous = keyedCache.get(parent) ?? new Map();
-    const wanted = new Set(items.map(keyOf));
-    for (const [key, entry] of previous) if (!wanted.has(key)) entry.node.remove();
-    const next = new Map();
-    items.forEach((item, index) => {
-        const key = keyOf(item);
-        let entry = previous.get(key);
-        if (!entry || entry.data !== item.data) {
-            entry?.node.remove();
-            entry = { data: item.data, node: build(item) };
-        }
-        next.set(key, entry);
-        const current = parent.children[index] ?? null;
-        if (current !== entry.node) parent.insertBefore(entry.node, current);
-    });
-    while (parent.children.length > items.length) parent.lastElementChild.remove();
-    keyedCache.set(parent, next);
-}
-
-// A list item is rebuilt when its conversation object or its "open" flag changes; this gives
-// each (conversation, flag) pair one stable identity for reconcile().
+// A list item is rebuilt when its conversation object, its "open" flag or its presence changes;
+// this gives each combination one stable identity for reconcile().
 const itemTokens = new WeakMap();
-function itemToken(conversation, active) {
-    let pair = itemTokens.get(conversation);
-    if (!pair) itemTokens.set(conversation, (pair = [{}, {}]));
-    return pair[active ? 1 : 0];
+function itemToken(conversation, active, online) {
+    let byFlags = itemTokens.get(conversation);
+    if (!byFlags) itemTokens.set(conversation, (byFlags = {}));
+    const k = `${active}|${online}`;
+    return (byFlags[k] ??= {});
 }
 
-function renderList(ul, emptyNote, conversations, activeKey) {
+function matches(conversation, filter) {
+    return !filter || conversation.name.toLocaleLowerCase().includes(filter) || String(conversation.id) === filter;
+}
+
+function renderList(ul, emptyNote, state, kind, filter) {
     const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.key : null;
-    const items = conversations.map((c) => ({ key: c.key, conversation: c, data: itemToken(c, c.key === activeKey) }));
-    reconcile(ul, items, (item) => item.key, (item) => conversationItem(item.conversation, item.key === activeKey));
+    const conversations = listConversations(state, kind).filter((c) => matches(c, filter));
+    const items = conversations.map((c) => {
+        const online = kind === 'user' && isOnline(state, c.id);
+        return { key: c.key, conversation: c, online, data: itemToken(c, c.key === state.active, `${online}|${state.presence}`) };
+    });
+    reconcile(ul, items, (item) => conversationItem(item.conversation, item.key === state.active, item.online, state.presence));
     emptyNote.hidden = conversations.length > 0;
+    if (filter) emptyNote.textContent = 'Nothing matches your search.';
+    else emptyNote.textContent = emptyNote.dataset.text ?? emptyNote.textContent;
     if (focused && !ul.contains(document.activeElement)) {
         ul.querySelector(`button[data-key="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
     }
 }
 
-function link(url, text) {
-    return el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, text);
-}
-
-function image(url, alt, className = 'msg-image') {
-    return el('img', { className, src: url, alt, loading: 'lazy', referrerpolicy: 'no-referrer' });
-}
-
-/** The visible body of a message, by media; anything unsafe or unknown falls back to its summary. */
-export function messageBody(msg) {
-    const media = Number(msg.media);
-    if (media === MEDIA.TEXT) return el('p', { className: 'msg-text', text: String(msg.content ?? '') });
-    if (media === MEDIA.IMAGE && isSafeUrl(msg.url)) return image(msg.url, 'Image');
-    if (media === MEDIA.LINK && isHttpUrl(msg.url)) return el('p', { className: 'msg-text' }, link(msg.url, msg.url));
-    if (media === MEDIA.EMOJI && msg.content) return el('p', { className: 'msg-text msg-emoji-text', text: String(msg.content) });
-    if (media === MEDIA.EMOJI && isSafeUrl(msg.url)) return image(msg.url, 'Emoji', 'msg-emoji');
-    if (media === MEDIA.NEWS) {
-        const title = String(msg.content ?? 'News');
-        return el(
-            'div',
-            { className: 'msg-news' },
-            isSafeUrl(msg.pic) ? image(msg.pic, '') : null,
-            el('p', { className: 'msg-news-title' }, isHttpUrl(msg.url) ? link(msg.url, title) : title),
-            msg.memo ? el('p', { className: 'msg-news-memo', text: String(msg.memo) }) : null,
-        );
-    }
-    return el('p', { className: 'msg-text msg-summary', text: summarize(msg) });
-}
-
-const STATUS_TEXT = { pending: 'Sending…', sent: 'Sent', failed: 'Not sent' };
-
-function messageItem(msg, state, conversation) {
-    const time = Number(msg.createat);
-    const meta = el(
-        'div',
-        { className: 'msg-meta' },
-        Number.isFinite(time) ? el('time', { datetime: new Date(time).toISOString(), text: formatTime(time) }) : null,
-    );
-    if (msg.mine) {
-        const status = STATUS_TEXT[msg.status] ?? '';
-        const text = msg.status === 'failed' && msg.error ? `${status}: ${msg.error}` : status;
-        meta.append(el('span', { className: 'msg-status', text }));
-    }
-    const author =
-        conversation.kind === 'group' && !msg.mine ? el('div', { className: 'msg-author', text: authorName(state, msg.userid) }) : null;
-    return el(
-        'li',
-        { className: `msg ${msg.mine ? 'mine' : 'theirs'}`, 'data-status': msg.status },
-        author,
-        el('div', { className: 'bubble' }, messageBody(msg)),
-        meta,
-    );
-}
-
-// Whether each message list was scrolled to the bottom, so new messages keep it there.
-const stickToBottom = new WeakMap();
-
-function watchScroll(ol) {
-    if (stickToBottom.has(ol)) return;
-    stickToBottom.set(ol, true);
-    ol.addEventListener('scroll', () => stickToBottom.set(ol, ol.scrollHeight - ol.scrollTop - ol.clientHeight < 48), {
-        passive: true,
-    });
-    // Images change the height after they load; follow them if the reader was at the bottom.
-    ol.addEventListener('load', () => stickToBottom.get(ol) && (ol.scrollTop = ol.scrollHeight), true);
-}
-
-function renderMessages(ol, state, conversation) {
-    watchScroll(ol);
-    const switched = ol.dataset.key !== conversation.key;
-    if (switched) {
-        ol.replaceChildren();
-        keyedCache.delete(ol);
-        ol.dataset.key = conversation.key;
-    }
-    const items = conversation.messages.map((m) => ({ key: m.cid ? `c:${m.cid}` : `m:${m.id}`, data: m }));
-    const lastMine = conversation.messages.at(-1)?.mine;
-    const before = ol.children.length;
-    reconcile(ol, items, (item) => item.key, (item) => messageItem(item.data, state, conversation));
-    const grew = ol.children.length !== before;
-    if (switched || (grew && (stickToBottom.get(ol) || lastMine))) {
-        ol.scrollTop = ol.scrollHeight;
-        stickToBottom.set(ol, true);
+function renderHeader(dom, state, conversation) {
+    dom.title.replaceChildren(...emojiText(conversation.name));
+    dom.convAvatar.replaceChildren(avatar(conversation.name, conversation.key, conversation.avatar));
+    dom.subtitle.replaceChildren();
+    if (conversation.kind === 'group') {
+        dom.subtitle.append('Group id ', el('strong', { className: 'group-id', text: String(conversation.id) }));
+        dom.copyId.hidden = false;
+        dom.copyId.dataset.value = String(conversation.id);
+    } else {
+        // Only a node that reports presence (cmd 17) can say who is offline.
+        if (state.presence) {
+            const online = isOnline(state, conversation.id);
+            dom.subtitle.append(el('span', { className: `presence-text${online ? ' on' : ''}`, text: online ? 'Online' : 'Offline' }));
+        }
+        if (!conversation.friend) dom.subtitle.append(state.presence ? ' · not in your friends' : 'Not in your friends');
+        dom.copyId.hidden = true;
     }
 }
 
@@ -239,31 +140,41 @@ function renderPane(dom, state) {
     dom.empty.hidden = Boolean(conversation);
     dom.conversation.hidden = !conversation;
     if (!conversation) return;
-    dom.title.textContent = conversation.name;
-    dom.subtitle.replaceChildren();
-    if (conversation.kind === 'group') {
-        dom.subtitle.append('Group id ', el('strong', { className: 'group-id', text: String(conversation.id) }), ' · share it so others can join');
-    } else {
-        dom.subtitle.append(`User id ${conversation.id}`);
-    }
+    renderHeader(dom, state, conversation);
     renderMessages(dom.messages, state, conversation);
 }
 
-function renderNotice(node, notice) {
-    node.hidden = !notice;
-    node.dataset.kind = notice?.kind ?? '';
-    node.textContent = notice?.text ?? '';
+function renderNotice(dom, notice) {
+    dom.notice.hidden = !notice;
+    dom.notice.dataset.kind = notice?.kind ?? '';
+    if (dom.noticeText.dataset.text !== (notice?.text ?? '')) {
+        dom.noticeText.dataset.text = notice?.text ?? '';
+        dom.noticeText.replaceChildren(...emojiText(notice?.text ?? ''));
+    }
+}
+
+function renderConnection(dom, state) {
+    dom.connection.dataset.state = state.connection;
+    let text = CONNECTION_TEXT[state.connection] ?? state.connection;
+    if (state.connection === 'offline' && state.retryInMs > 0) text = `Offline · retrying in ${Math.ceil(state.retryInMs / 1000)} s`;
+    dom.connection.textContent = text;
+    dom.reconnect.hidden = state.connection !== 'offline';
 }
 
 /** Brings the whole page in line with `state`. Cheap when little changed. */
-export function renderApp(dom, state) {
-    dom.me.textContent = state.me.nickname || `User ${state.me.id}`;
+export function renderApp(dom, state, { filter = '' } = {}) {
+    const myName = state.me.nickname || `User ${state.me.id}`;
+    dom.me.replaceChildren(...emojiText(myName));
     dom.me.title = `Your user id: ${state.me.id}`;
-    dom.connection.dataset.state = state.connection;
-    dom.connection.textContent = CONNECTION_TEXT[state.connection] ?? state.connection;
-    renderNotice(dom.notice, state.notice);
-    renderList(dom.friends, dom.friendsEmpty, listConversations(state, 'user'), state.active);
-    renderList(dom.groups, dom.groupsEmpty, listConversations(state, 'group'), state.active);
+    if (dom.meAvatar.dataset.name !== myName) {
+        dom.meAvatar.dataset.name = myName;
+        dom.meAvatar.replaceChildren(avatar(myName, `u:${state.me.id}`, isSafeUrl(state.me.avatar) ? state.me.avatar : ''));
+    }
+    renderConnection(dom, state);
+    renderNotice(dom, state.notice);
+    const f = filter.trim().toLocaleLowerCase();
+    renderList(dom.friends, dom.friendsEmpty, state, 'user', f);
+    renderList(dom.groups, dom.groupsEmpty, state, 'group', f);
     renderPane(dom, state);
     const unread = totalUnread(state);
     document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';

@@ -1,6 +1,8 @@
 // The chat page's WebSocket client, and the only place that handles socket events: connecting,
-// reconnecting with exponential backoff, the heartbeat, a bounded outbox for frames written while
-// offline, and matching acks/errors to the frames still in flight. It reports through callbacks
+// reconnecting with exponential backoff and resuming from the highest stream position held
+// (`since`), the heartbeat, a bounded outbox for frames written while offline, matching
+// acks/errors to the frames still in flight, the presence watch list (re-sent on every
+// connection) and re-syncing after the node reports lost messages. It reports through callbacks
 // and knows nothing about the DOM or the page state. Used by chat.js; the WebSocket class and the
 // timers can be replaced, which is how tests/web/socket.test.mjs drives it.
 
@@ -15,6 +17,8 @@ export const MAX_OUTBOX = 100;
 // A frame the node neither acknowledged nor refused by then is reported lost: the node answers
 // every frame at once, so silence means it (or the frame) went missing.
 export const ACK_TIMEOUT_MS = 20_000;
+// The node watches at most this many users' presence per connection.
+export const MAX_WATCH = 1000;
 // The node closes a logged-out device's connections with this code: never reconnect after it.
 export const CLOSE_LOGGED_OUT = 4001;
 
@@ -32,26 +36,34 @@ export function backoffDelay(attempt, random = Math.random) {
     return Math.round(Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, jittered)));
 }
 
-/** ws(s)://<host>/chat?id=..&token=.. for the page's own origin. */
-export function socketUrl(location, session) {
+/** ws(s)://<host>/chat?id=..&token=..[&since=pos] for the page's own origin. */
+export function socketUrl(location, session, since = 0) {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const query = new URLSearchParams({ id: String(session.id), token: session.token });
+    if (Number.isSafeInteger(since) && since > 0) query.set('since', String(since));
     return `${scheme}://${location.host}/chat?${query}`;
 }
 
 /**
- * Creates a client; call connect() to start. Callbacks in `on` (all optional):
+ * Creates a client; call connect() to start. `url(since)` gives the address of each new
+ * connection (a string is used as is); `since()` is the highest stream position the page holds
+ * (0 for none), asked at every connect and re-sync. Callbacks in `on` (all optional):
  *   status(state, detail)  'connecting' | 'online' | 'offline' (detail.retryInMs) | 'closed'
- *   message(frame)         a delivered chat message (cmd 10 or 11)
- *   ack(frame)             {cmd:1, id, cid, createat} for a frame this client sent
+ *   message(frame)         a delivered chat message (cmd 10 or 11), live or synced
+ *   synced(frame)          {cmd:13, pos}: everything up to pos has been sent
+ *   read(frame)            {cmd:15, peer|group, pos}: read on one of this user's devices
+ *   presence(frame)        {cmd:17, online:[ids], offline:[ids]} for the watched users
+ *   gap(frame)             {cmd:14, lost}: the cluster lost messages; a re-sync was asked for
+ *   ack(frame)             {cmd:1, id, cid, createat, pos} for a frame this client sent
  *   error(frame)           {cmd:99, code, msg, cid?}
  *   lost(cids, why)        frames written but never acknowledged, why = 'closed' (the connection
  *                          dropped first) or 'timeout' (no answer in ACK_TIMEOUT_MS): they may or
  *                          may not have arrived
  *   loggedOut()            the node closed with 4001; the client has stopped for good
  */
-export function createSocket({ url, on = {}, WebSocketImpl = globalThis.WebSocket, timers = globalThis, random }) {
+export function createSocket({ url, since = () => 0, on = {}, WebSocketImpl = globalThis.WebSocket, timers = globalThis, random }) {
     let ws = null;
+    let watching = null; // the presence watch list, re-sent on every connection
     let attempt = 0;
     let retryTimer = null;
     let heartbeatTimer = null;
@@ -140,15 +152,39 @@ export function createSocket({ url, on = {}, WebSocketImpl = globalThis.WebSocke
             case 11:
                 emit('message', frame);
                 break;
+            case 13:
+                emit('synced', frame);
+                break;
+            case 14:
+                // Some datagrams of the cluster bus were lost: ask for what this page missed.
+                resync();
+                emit('gap', frame);
+                break;
+            case 15:
+                emit('read', frame);
+                break;
+            case 17:
+                emit('presence', frame);
+                break;
             default:
                 break; // unknown server frames are ignored so newer nodes can add kinds
         }
+    }
+
+    function resync() {
+        if (ws && ws.readyState === OPEN) ws.send(JSON.stringify({ cmd: 12, since: currentSince() }));
+    }
+
+    function currentSince() {
+        const pos = Number(since());
+        return Number.isSafeInteger(pos) && pos > 0 ? pos : 0;
     }
 
     function onOpen() {
         attempt = 0;
         setStatus('online');
         startHeartbeat();
+        if (watching) ws.send(JSON.stringify({ cmd: 16, watch: watching }));
         while (outbox.length > 0 && ws && ws.readyState === OPEN) write(outbox.shift());
     }
 
@@ -175,7 +211,7 @@ export function createSocket({ url, on = {}, WebSocketImpl = globalThis.WebSocke
         setStatus('connecting');
         let socket;
         try {
-            socket = new WebSocketImpl(url);
+            socket = new WebSocketImpl(typeof url === 'function' ? url(currentSince()) : url);
         } catch {
             scheduleRetry();
             return;
@@ -200,6 +236,13 @@ export function createSocket({ url, on = {}, WebSocketImpl = globalThis.WebSocke
             outbox.push(frame);
             return 'queued';
         },
+        /** Watches these users' presence (cmd 16), now and after every reconnect; at most 1000. */
+        watch(ids) {
+            watching = [...new Set(ids.map(Number).filter((id) => Number.isSafeInteger(id) && id > 0))].slice(0, MAX_WATCH);
+            if (ws && ws.readyState === OPEN) ws.send(JSON.stringify({ cmd: 16, watch: watching }));
+        },
+        /** Asks the node for everything after the highest position held (cmd 12). */
+        resync,
         /** Skips the rest of the backoff wait, e.g. when the browser says the network is back. */
         retryNow() {
             if (!stopped && !ws) connect();

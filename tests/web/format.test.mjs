@@ -2,7 +2,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { formatAmount, formatTime, isHttpUrl, isLocalPath, isSafeUrl, preview, summarize, truncate } from '../../web/format.js';
+import {
+    dayLabel,
+    formatAmount,
+    formatDuration,
+    formatTime,
+    hostOf,
+    isHttpUrl,
+    isLocalPath,
+    isSafeUrl,
+    preview,
+    sentence,
+    splitLinks,
+    summarize,
+    truncate,
+} from '../../web/format.js';
 
 test('isSafeUrl accepts http(s) urls and paths under /mnt/ and /asset/', () => {
     for (const url of ['http://example.com/a.png', 'HTTPS://example.com', 'https://x.y/p?q=1#f', '/mnt/ab12.png', '/asset/logo.svg']) {
@@ -48,27 +62,27 @@ test('isHttpUrl is true only for absolute http(s) urls, not for local paths', ()
 test('summarize describes every media type', () => {
     const cases = [
         [{ media: 1, content: 'hello\nthere' }, 'hello\nthere'],
-        [{ media: 2, content: 'Big news', url: 'https://n.example' }, '[news: Big news]'],
-        [{ media: 3, url: '/mnt/v.ogg', amount: 3 }, '[voice 3s]'],
-        [{ media: 4, url: '/mnt/p.png' }, '[image]'],
-        [{ media: 5, amount: 100, memo: 'memo' }, '[red packet ¥1.00: memo]'],
-        [{ media: 5, amount: 1234 }, '[red packet ¥12.34]'],
+        [{ media: 2, content: 'Big news', url: 'https://n.example' }, '[News] Big news'],
+        [{ media: 3, url: '/mnt/v.ogg', amount: 3 }, '[Voice 0:03]'],
+        [{ media: 4, url: '/mnt/p.png' }, '[Photo]'],
+        [{ media: 5, amount: 100, memo: 'memo' }, '[Red packet ¥1.00] memo'],
+        [{ media: 5, amount: 1234 }, '[Red packet ¥12.34]'],
         [{ media: 6, content: '😀' }, '😀'],
-        [{ media: 6, url: '/asset/e.png' }, '[emoji]'],
-        [{ media: 7, url: 'https://l.example' }, '[link https://l.example]'],
-        [{ media: 8, url: '/mnt/v.mp4' }, '[video]'],
-        [{ media: 9, content: '42', memo: 'Ann' }, '[contact card: user 42: Ann]'],
-        [{ media: 100, content: '{"k":1}' }, '[custom: {"k":1}]'],
-        [{ media: 77, content: 'x' }, '[unsupported message]'],
-        [{}, '[unsupported message]'],
+        [{ media: 6, url: '/asset/e.png' }, '[Sticker]'],
+        [{ media: 7, url: 'https://l.example' }, '[Link] https://l.example'],
+        [{ media: 8, url: '/mnt/v.mp4' }, '[Video]'],
+        [{ media: 9, content: '42', memo: 'Ann' }, '[Contact card] Ann'],
+        [{ media: 100, content: '{"k":1}' }, '[Custom] {"k":1}'],
+        [{ media: 77, content: 'x' }, '[Unsupported message]'],
+        [{}, '[Unsupported message]'],
     ];
     for (const [msg, expected] of cases) assert.equal(summarize(msg), expected, JSON.stringify(msg));
 });
 
 test('summarize tolerates missing or invalid amounts', () => {
-    assert.equal(summarize({ media: 3, url: '/mnt/v.ogg' }), '[voice]');
-    assert.equal(summarize({ media: 5, amount: -5 }), '[red packet]');
-    assert.equal(summarize({ media: '3', amount: '7' }), '[voice 7s]');
+    assert.equal(summarize({ media: 3, url: '/mnt/v.ogg' }), '[Voice]');
+    assert.equal(summarize({ media: 5, amount: -5 }), '[Red packet]');
+    assert.equal(summarize({ media: '3', amount: '7' }), '[Voice 0:07]');
 });
 
 test('formatAmount turns cents into yuan with two decimals', () => {
@@ -95,4 +109,42 @@ test('formatTime shows the clock today, "Yesterday" and a date before', () => {
     assert.equal(formatTime(new Date(2024, 5, 14, 23, 59).getTime(), now), 'Yesterday 23:59');
     assert.equal(formatTime(new Date(2023, 11, 31, 8, 0).getTime(), now), '2023-12-31 08:00');
     assert.equal(formatTime('not a time', now), '');
+});
+
+test('splitLinks makes only http(s) urls links and leaves trailing punctuation outside', () => {
+    assert.deepEqual(splitLinks('see https://a.example/x). and http://b.example'), [
+        { text: 'see ' },
+        { url: 'https://a.example/x' },
+        { text: '). and ' },
+        { url: 'http://b.example' },
+    ]);
+    assert.deepEqual(splitLinks('javascript:alert(1) ftp://x.example'), [{ text: 'javascript:alert(1) ftp://x.example' }]);
+    assert.deepEqual(splitLinks('<a href="https://x.example">'), [{ text: '<a href="' }, { url: 'https://x.example' }, { text: '">' }]);
+    assert.deepEqual(splitLinks(''), []);
+});
+
+test('formatDuration shows m:ss', () => {
+    assert.equal(formatDuration(7), '0:07');
+    assert.equal(formatDuration(61.4), '1:01');
+    assert.equal(formatDuration(-3), '0:00');
+    assert.equal(formatDuration('x'), '0:00');
+});
+
+test('hostOf names the host of http(s) urls only', () => {
+    assert.equal(hostOf('https://news.example:8443/a?b'), 'news.example:8443');
+    assert.equal(hostOf('javascript:alert(1)'), '');
+    assert.equal(hostOf('/mnt/a.png'), '');
+});
+
+test('dayLabel says Today, Yesterday or the date', () => {
+    const now = new Date(2024, 5, 15, 12, 0).getTime();
+    assert.equal(dayLabel(new Date(2024, 5, 15, 0, 1).getTime(), now), 'Today');
+    assert.equal(dayLabel(new Date(2024, 5, 14, 23, 59).getTime(), now), 'Yesterday');
+    assert.equal(dayLabel(new Date(2024, 0, 2, 8, 0).getTime(), now), '2024-01-02');
+});
+
+test('sentence capitalises and ends a message', () => {
+    assert.equal(sentence('the file is too large'), 'The file is too large.');
+    assert.equal(sentence('Done!'), 'Done!');
+    assert.equal(sentence(''), 'Something went wrong.');
 });
