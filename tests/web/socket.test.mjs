@@ -8,6 +8,7 @@ import {
     BACKOFF_MIN_MS,
     HEARTBEAT_MS,
     MAX_OUTBOX,
+    MAX_WATCH,
     backoffDelay,
     createSocket,
     socketUrl,
@@ -81,15 +82,15 @@ class FakeTimers {
     }
 }
 
-function setup({ random = () => 0.5 } = {}) {
+function setup({ random = () => 0.5, url = 'ws://h/chat?id=1&token=t', since } = {}) {
     FakeWebSocket.instances = [];
     const timers = new FakeTimers();
     const events = [];
     const on = {};
-    for (const name of ['status', 'message', 'ack', 'error', 'lost', 'loggedOut']) {
+    for (const name of ['status', 'message', 'ack', 'error', 'lost', 'loggedOut', 'synced', 'read', 'presence', 'gap']) {
         on[name] = (...args) => events.push([name, ...args]);
     }
-    const socket = createSocket({ url: 'ws://h/chat?id=1&token=t', on, WebSocketImpl: FakeWebSocket, timers, random });
+    const socket = createSocket({ url, since, on, WebSocketImpl: FakeWebSocket, timers, random });
     const latest = () => FakeWebSocket.instances.at(-1);
     const statuses = () => events.filter((e) => e[0] === 'status').map((e) => e[1]);
     return { socket, timers, events, latest, statuses };
@@ -269,4 +270,67 @@ test('a socket constructor that throws is retried like a drop', () => {
     timers.advance(1000);
     assert.equal(calls, 2);
     socket.stop();
+});
+
+test('socketUrl adds since=<pos> when the page holds a position', () => {
+    assert.equal(socketUrl({ protocol: 'http:', host: 'h' }, { id: 5, token: 't' }, 42), 'ws://h/chat?id=5&token=t&since=42');
+    assert.equal(socketUrl({ protocol: 'http:', host: 'h' }, { id: 5, token: 't' }, 0), 'ws://h/chat?id=5&token=t');
+});
+
+test('every connection resumes from the highest position held at that moment', () => {
+    let held = 0;
+    const { socket, timers, latest } = setup({ url: (since) => `ws://h/chat?since=${since}`, since: () => held });
+    socket.connect();
+    assert.equal(latest().url, 'ws://h/chat?since=0');
+    latest().open();
+    held = 1234;
+    latest().drop();
+    timers.advance(BACKOFF_MAX_MS);
+    assert.equal(latest().url, 'ws://h/chat?since=1234');
+});
+
+test('sync, read-mark and presence frames reach their callbacks', () => {
+    const { socket, latest, events } = setup();
+    socket.connect();
+    latest().open();
+    latest().receive({ cmd: 13, pos: 7 });
+    latest().receive({ cmd: 15, peer: 2, pos: 7 });
+    latest().receive({ cmd: 17, online: [2], offline: [] });
+    assert.deepEqual(
+        events.filter((e) => ['synced', 'read', 'presence'].includes(e[0])).map((e) => e[0]),
+        ['synced', 'read', 'presence'],
+    );
+});
+
+test('a lost-messages notice (cmd 14) asks the node to re-sync from the position held', () => {
+    const { socket, latest, events } = setup({ since: () => 99 });
+    socket.connect();
+    latest().open();
+    latest().receive({ cmd: 14, lost: 3, msg: 'some messages may have been lost' });
+    assert.deepEqual(latest().sent.at(-1), { cmd: 12, since: 99 });
+    assert.equal(events.filter((e) => e[0] === 'gap').length, 1);
+    socket.resync();
+    assert.deepEqual(latest().sent.at(-1), { cmd: 12, since: 99 });
+});
+
+test('the presence watch list is sent now and again on every new connection', () => {
+    const { socket, timers, latest } = setup();
+    socket.watch([3, 2, 3, 'x', -1]);
+    socket.connect();
+    latest().open();
+    assert.deepEqual(latest().sent[0], { cmd: 16, watch: [3, 2] });
+    socket.watch([4]);
+    assert.deepEqual(latest().sent.at(-1), { cmd: 16, watch: [4] });
+    latest().drop();
+    timers.advance(BACKOFF_MAX_MS);
+    latest().open();
+    assert.deepEqual(latest().sent[0], { cmd: 16, watch: [4] });
+});
+
+test('the watch list is capped at what the node accepts', () => {
+    const { socket, latest } = setup();
+    socket.connect();
+    latest().open();
+    socket.watch(Array.from({ length: MAX_WATCH + 10 }, (_, i) => i + 1));
+    assert.equal(latest().sent.at(-1).watch.length, MAX_WATCH);
 });
