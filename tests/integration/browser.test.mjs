@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { uniqueMobile } from './lib/cluster.mjs';
+import { connect, uniqueMobile, waitFor } from './lib/cluster.mjs';
 import { browserTestsAvailable, startBrowserEnv } from './lib/browser_env.mjs';
 import { pngFixture, wavFixture } from './lib/media_fixtures.mjs';
 
@@ -262,6 +262,35 @@ test('someone logged out while messages came sees them, with unread counts, afte
     await theirs(mallory.page).filter({ hasText: 'I do' }).waitFor();
     // Opening it read them: the badge is gone.
     await conversation(mallory.page, /Hikers/).locator('.badge').waitFor({ state: 'detached' });
+});
+
+// The logged-in user of a page, as the page keeps it ({id, token}).
+async function sessionOf(person) {
+    return person.page.evaluate(() => JSON.parse(localStorage.getItem('chat.session')));
+}
+
+test('when its node goes away the page says so, reconnects and catches up', { skip, timeout: STEP_MS }, async () => {
+    const { alice, bob } = people;
+    const [a, b] = [await sessionOf(alice), await sessionOf(bob)];
+    await open(alice, 'Bob');
+    // The node holding Alice's connection (nginx picked it), and the other one.
+    const opened = new RegExp(`ws: open user=${a.id} `);
+    const serving = await waitFor(() => env.nodes.find((n) => n.exitCode === null && opened.test(n.log())), { what: "the node with Alice's connection" });
+    const other = env.nodes.find((n) => n !== serving);
+
+    await serving.stop();
+    await alice.page.waitForFunction(() => document.querySelector('#connection').dataset.state !== 'online');
+    // Bob writes while Alice is away (from a plain WebSocket client on the surviving node).
+    const bobSocket = await connect(other, b);
+    bobSocket.send({ id: 'away-1', cmd: 10, dstid: a.id, media: 1, content: 'Sent while you were away' });
+    await bobSocket.next((f) => f.cmd === 1 && f.cid === 'away-1');
+    await bobSocket.close();
+
+    await alice.page.locator('#connection[data-state="online"]').waitFor();
+    await theirs(alice.page).filter({ hasText: 'Sent while you were away' }).waitFor();
+    // And the page still sends.
+    await typeAndSend(alice, 'Back again');
+    await lastSent(alice);
 });
 
 test('no page opened a dialog or threw', { skip }, () => {
