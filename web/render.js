@@ -7,7 +7,7 @@
 import { formatTime, isSafeUrl } from './format.js';
 import { avatar, el, emojiText, reconcile } from './dom.js';
 import { renderMessages } from './messages.js';
-import { isOnline, listConversations, totalUnread } from './state.js';
+import { isOnline, listConversations, personName, totalUnread } from './state.js';
 
 /** Looks up the elements of view/chat.html once. */
 export function findElements(doc) {
@@ -45,10 +45,17 @@ function domId(key) {
     return `conv-${key.replace(':', '-')}`;
 }
 
-function conversationItem(conversation, active, online, presenceKnown) {
+// The preview line: the last message (in a group, with its author), or what to do next.
+function previewOf(state, conversation) {
+    const newest = conversation.messages.at(-1);
+    if (!conversation.last) return conversation.kind === 'group' ? `Group id ${conversation.id}` : 'No messages yet';
+    if (newest && (conversation.kind === 'group' || newest.mine)) return `${personName(state, newest.userid)}: ${conversation.last}`;
+    return conversation.last;
+}
+
+function conversationItem(conversation, active, online, presenceKnown, detail) {
     const id = domId(conversation.key);
     const name = el('span', { className: 'conv-name', id: `${id}-name` }, emojiText(conversation.name));
-    const detail = conversation.last || (conversation.kind === 'group' ? `Group id ${conversation.id}` : 'No messages yet');
     const last = el('span', { className: 'conv-last', id: `${id}-last` }, emojiText(detail));
     const labelledBy = [`${id}-name`];
     const face = avatar(conversation.name, conversation.key, conversation.avatar);
@@ -106,7 +113,9 @@ function renderList(ul, emptyNote, state, kind, filter) {
         const online = kind === 'user' && isOnline(state, c.id);
         return { key: c.key, conversation: c, online, data: itemToken(c, c.key === state.active, `${online}|${state.presence}`) };
     });
-    reconcile(ul, items, (item) => conversationItem(item.conversation, item.key === state.active, item.online, state.presence));
+    reconcile(ul, items, (item) =>
+        conversationItem(item.conversation, item.key === state.active, item.online, state.presence, previewOf(state, item.conversation)),
+    );
     emptyNote.hidden = conversations.length > 0;
     if (filter) emptyNote.textContent = 'Nothing matches your search.';
     else emptyNote.textContent = emptyNote.dataset.text ?? emptyNote.textContent;
