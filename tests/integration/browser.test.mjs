@@ -14,7 +14,7 @@ import { pngFixture, wavFixture } from './lib/media_fixtures.mjs';
 
 const skip = browserTestsAvailable() ?? false;
 const ACTION_MS = 15_000; // any one click, fill or wait
-const STEP_MS = 90_000; // one test below
+const STEP_MS = 60_000; // one test below
 const PASSWORD = 'correct-horse-7';
 const XSS = '<img src=x onerror=alert(1)>';
 
@@ -250,6 +250,9 @@ test('screenshots at 375 px and 1280 px', { skip, timeout: STEP_MS }, async () =
     await bob.page.getByRole('button', { name: 'Emoji' }).click();
     await bob.page.screenshot({ path: path.join(env.artifacts, 'chat-375-emoji.png') });
     await bob.page.keyboard.press('Escape');
+    await bob.page.getByRole('button', { name: 'Back to conversations' }).click();
+    await open(bob, 'Hikers');
+    await bob.page.screenshot({ path: path.join(env.artifacts, 'chat-375-group.png') });
 });
 
 test('a reloaded page shows the conversation history', { skip, timeout: STEP_MS }, async (t) => {
