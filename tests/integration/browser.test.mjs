@@ -196,8 +196,8 @@ test('two friends exchange text, emoji, a picture, voice and a red packet', { sk
 
     // A red packet, drawn as a card.
     await attach(bob, 'Red packet');
-    await bob.page.getByLabel('Amount (¥)').fill('6.66');
-    await bob.page.getByLabel('Greeting').fill('Good luck');
+    await bob.page.getByLabel('Amount (¥)', { exact: true }).fill('6.66');
+    await bob.page.getByLabel('Greeting', { exact: true }).fill('Good luck');
     await bob.page.getByRole('button', { name: 'Send red packet' }).click();
     const packet = theirs(alice.page).locator('.red-packet');
     await packet.filter({ hasText: '¥6.66' }).filter({ hasText: 'Good luck' }).waitFor();
@@ -227,6 +227,33 @@ test('a group message reaches all three members; names and text stay text', { sk
         await theirs(person.page).locator('.msg-author').filter({ hasText: 'Alice' }).first().waitFor();
     }
 
+    // A contact card, news and a link, each drawn as what it is; the card adds a friend.
+    await attach(alice, 'Contact card');
+    await alice.page.getByLabel('Contact', { exact: true }).selectOption({ label: 'Bob' });
+    await alice.page.getByRole('button', { name: 'Send card' }).click();
+    const card = theirs(mallory.page).locator('.contact-card').filter({ hasText: 'Bob' });
+    await card.getByRole('button', { name: 'Add Bob' }).click();
+    await conversation(mallory.page, 'Bob').waitFor();
+    await attach(alice, 'News');
+    await alice.page.getByLabel('Title', { exact: true }).fill('Trail report');
+    await alice.page.getByLabel('Link', { exact: true }).fill('https://trails.example/report');
+    await alice.page.getByLabel('Description (optional)', { exact: true }).fill('Muddy but fine');
+    await alice.page.getByRole('button', { name: 'Send news' }).click();
+    const news = theirs(bob.page).locator('a.news-card').filter({ hasText: 'Trail report' }).filter({ hasText: 'Muddy but fine' });
+    await news.waitFor();
+    assert.equal(await news.getAttribute('href'), 'https://trails.example/report');
+    assert.equal(await news.getAttribute('rel'), 'noopener noreferrer');
+    await attach(alice, 'Link');
+    await alice.page.getByLabel('Address', { exact: true }).fill('javascript:alert(1)');
+    await alice.page.getByRole('button', { name: 'Send link' }).click();
+    await alice.page.locator('dialog[open]').getByRole('alert').filter({ hasText: 'http' }).waitFor();
+    await alice.page.getByLabel('Address', { exact: true }).fill('https://maps.example/route');
+    await alice.page.getByRole('button', { name: 'Send link' }).click();
+    const linkCard = theirs(bob.page).locator('a.link-card').filter({ hasText: 'maps.example' });
+    await linkCard.waitFor();
+    assert.equal(await linkCard.getAttribute('href'), 'https://maps.example/route');
+    assert.equal(await linkCard.getAttribute('rel'), 'noopener noreferrer');
+
     // Someone whose nickname and message are HTML: shown as text, never run.
     await typeAndSend(mallory, XSS);
     for (const person of [alice, bob]) {
@@ -235,6 +262,36 @@ test('a group message reaches all three members; names and text stay text', { sk
         assert.equal(await person.page.locator('img[src="x"]').count(), 0);
     }
     assert.deepEqual(dialogs, []);
+});
+
+test('every control has an accessible name, with the pickers open too', { skip, timeout: STEP_MS }, async () => {
+    const { alice } = people;
+    await open(alice, 'Bob');
+    const unnamed = async () =>
+        alice.page.evaluate(() => {
+            const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+            const named = (el) =>
+                (el.getAttribute('aria-label') ?? '').trim() ||
+                (el.getAttribute('aria-labelledby') ?? '').split(/\s+/).some((id) => document.getElementById(id)?.textContent.trim()) ||
+                [...(el.labels ?? [])].some((l) => l.textContent.trim()) ||
+                ((el.tagName === 'BUTTON' || el.tagName === 'A') && (el.textContent.trim() || [...el.querySelectorAll('img[alt]')].some((i) => i.alt.trim())));
+            return [...document.querySelectorAll('button, input, textarea, select, a[href]')]
+                .filter((el) => visible(el) && el.type !== 'file' && !named(el))
+                .map((el) => el.outerHTML.slice(0, 120));
+        });
+    assert.deepEqual(await unnamed(), []);
+    await alice.page.getByRole('button', { name: 'Emoji' }).click();
+    assert.deepEqual(await unnamed(), []);
+    await alice.page.keyboard.press('Escape');
+    await alice.page.getByRole('button', { name: 'Attach' }).click();
+    assert.deepEqual(await unnamed(), []);
+    await alice.page.keyboard.press('Escape');
+    for (const name of ['Log out', 'Send', 'Add friend', 'Create group', 'Join group', 'Emoji', 'Attach']) {
+        assert.equal(await alice.page.getByRole('button', { name, exact: true }).count(), 1, name);
+    }
+    for (const name of ['Message', "Friend's mobile", 'Group name', 'Group id']) {
+        assert.equal(await alice.page.getByLabel(name, { exact: true }).count(), 1, name);
+    }
 });
 
 test('screenshots at 375 px and 1280 px', { skip, timeout: STEP_MS }, async () => {
