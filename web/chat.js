@@ -8,7 +8,7 @@ import { clearSession, isSessionChange, loadSession } from './session.js';
 import { createSocket, socketUrl } from './socket.js';
 import * as S from './state.js';
 import { findElements, renderApp } from './render.js';
-import { atBottom } from './messages.js';
+import { atBottom, scrollToNewest } from './messages.js';
 import { openPicture } from './dialogs.js';
 import { sentence } from './format.js';
 import { createComposer } from './composer.js';
@@ -305,8 +305,15 @@ function start(session) {
             const c = state.conversations[state.active];
             if (c?.history.loaded && c.history.more && !c.history.loading && !c.history.failed) loadOlder(state.active);
         }
+        if (atBottom(dom.messages)) dom.jump.hidden = true;
         scheduleReadMark();
     }, { passive: true });
+
+    dom.jump.addEventListener('click', () => {
+        scrollToNewest(dom.messages);
+        dom.jump.hidden = true;
+        dom.input.focus();
+    });
 
     dom.messages.addEventListener('click', async (event) => {
         const button = event.target.closest('button[data-action]');

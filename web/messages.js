@@ -204,12 +204,13 @@ function meta(msg) {
     return el('div', { className: 'msg-meta' }, parts);
 }
 
-function messageItem(msg, state, continued) {
+function messageItem(msg, state, continued, tail) {
     const [kind, body] = messageBody(msg, state);
     const bubble = el('div', { className: `bubble bubble-${kind}` }, body, msg.status === 'uploading' ? uploadBar(msg) : null);
     const main = el('div', { className: 'msg-main' });
     if (!msg.mine && !continued) main.append(el('div', { className: 'msg-author' }, emojiText(personName(state, msg.userid))));
-    main.append(bubble, meta(msg));
+    main.append(bubble);
+    if (tail) main.append(meta(msg));
     const side = msg.mine
         ? null
         : continued
@@ -242,26 +243,29 @@ function token(msg, continued, names) {
     return byFlag.get(k);
 }
 
+function continues(previous, msg) {
+    const t = Number(msg.createat);
+    return previous !== null && previous.userid === msg.userid && sameLocalDay(previous.createat, t) && t - Number(previous.createat) < RUN_GAP_MS;
+}
+
 function items(state, conversation, now) {
     const out = [];
-    let previous = null;
+    const list = conversation.messages;
     // Names and avatars can change after a message is drawn (a profile answered): part of the token.
     const names = state.people;
-    for (const msg of conversation.messages) {
+    list.forEach((msg, i) => {
+        const previous = i > 0 ? list[i - 1] : null;
         const t = Number(msg.createat);
         if (!previous || !sameLocalDay(previous.createat, t)) {
             const label = dayLabel(t, now);
             out.push({ key: `d:${label}`, data: label, day: label });
         }
-        const continued =
-            previous !== null &&
-            previous.userid === msg.userid &&
-            sameLocalDay(previous.createat, t) &&
-            t - Number(previous.createat) < RUN_GAP_MS;
+        const continued = continues(previous, msg);
+        // Others' messages in a run show their time once, under the last one.
+        const tail = msg.mine || i === list.length - 1 || !continues(msg, list[i + 1]);
         const namesKey = msg.mine ? '' : `${personName(state, msg.userid)}|${names[msg.userid]?.avatar ?? ''}`;
-        out.push({ key: msg.cid ? `c:${msg.cid}` : `m:${msg.id}`, data: token(msg, continued, namesKey) });
-        previous = msg;
-    }
+        out.push({ key: msg.cid ? `c:${msg.cid}` : `m:${msg.id}`, data: token(msg, `${continued}|${tail}`, namesKey), continued, tail });
+    });
     return out;
 }
 
@@ -293,7 +297,10 @@ export function atBottom(ol) {
     return stickToBottom.get(ol) !== false;
 }
 
-/** Brings the message list `ol` in line with the conversation; keeps the reader's place. */
+/**
+ * Brings the message list `ol` in line with the conversation; keeps the reader's place.
+ * Returns true when someone else's message arrived below while the reader was scrolled up.
+ */
 export function renderMessages(ol, state, conversation, now = Date.now()) {
     watchScroll(ol);
     const switched = ol.dataset.key !== conversation.key;
@@ -309,15 +316,30 @@ export function renderMessages(ol, state, conversation, now = Date.now()) {
     reconcile(
         ol,
         list,
-        (item) => (item.key === 'history' ? historyItem(conversation) : item.day ? el('li', { className: 'day', text: item.day }) : messageItem(item.data.msg, state, item.data.continued)),
+        (item) =>
+            item.key === 'history'
+                ? historyItem(conversation)
+                : item.day
+                  ? el('li', { className: 'day', text: item.day })
+                  : messageItem(item.data.msg, state, item.continued, item.tail),
         patchMessage,
     );
     const newest = conversation.messages.at(-1);
-    if (switched || (ol.lastElementChild !== lastBefore && (stickToBottom.get(ol) || newest?.mine))) {
+    const grew = ol.lastElementChild !== lastBefore;
+    if (switched || (grew && (stickToBottom.get(ol) || newest?.mine))) {
         ol.scrollTop = ol.scrollHeight;
         stickToBottom.set(ol, true);
-    } else if (firstBefore && ol.querySelector('.msg') !== firstBefore) {
+        return false;
+    }
+    if (firstBefore && ol.querySelector('.msg') !== firstBefore) {
         // Older messages came in above: keep what the reader was looking at in place.
         ol.scrollTop = ol.scrollHeight - fromBottom;
     }
+    return grew && !newest?.mine;
+}
+
+/** Scrolls to the newest message. */
+export function scrollToNewest(ol) {
+    ol.scrollTop = ol.scrollHeight;
+    stickToBottom.set(ol, true);
 }

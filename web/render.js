@@ -6,7 +6,7 @@
 
 import { formatTime, isSafeUrl } from './format.js';
 import { avatar, el, emojiText, reconcile } from './dom.js';
-import { renderMessages } from './messages.js';
+import { atBottom, renderMessages } from './messages.js';
 import { isOnline, listConversations, personName, totalUnread } from './state.js';
 
 /** Looks up the elements of view/chat.html once. */
@@ -36,6 +36,7 @@ export function findElements(doc) {
         input: byId('message'),
         send: byId('send'),
         back: byId('back'),
+        jump: byId('jump'),
     };
 }
 
@@ -150,7 +151,9 @@ function renderPane(dom, state) {
     dom.conversation.hidden = !conversation;
     if (!conversation) return;
     renderHeader(dom, state, conversation);
-    renderMessages(dom.messages, state, conversation);
+    const switched = dom.messages.dataset.key !== conversation.key;
+    if (renderMessages(dom.messages, state, conversation)) dom.jump.hidden = false;
+    if (switched || atBottom(dom.messages)) dom.jump.hidden = true;
 }
 
 function renderNotice(dom, notice) {
