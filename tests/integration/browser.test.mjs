@@ -109,6 +109,30 @@ async function attach(person, item) {
     await person.page.getByRole('menuitem', { name: item }).click();
 }
 
+// Runs in the page: records one second of an animated canvas as WebM, resolves it as base64.
+async function recordCanvasVideo() {
+    const canvas = Object.assign(document.createElement('canvas'), { width: 64, height: 48 });
+    const g = canvas.getContext('2d');
+    const recorder = new MediaRecorder(canvas.captureStream(15), { mimeType: 'video/webm' });
+    const chunks = [];
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    let frame = 0;
+    const timer = setInterval(() => {
+        g.fillStyle = `hsl(${(frame += 20) % 360} 70% 50%)`;
+        g.fillRect(0, 0, 64, 48);
+    }, 60);
+    const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+    recorder.start(100);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    recorder.stop();
+    await stopped;
+    clearInterval(timer);
+    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+    let binary = '';
+    for (const b of bytes) binary += String.fromCharCode(b);
+    return btoa(binary);
+}
+
 // Waits until the newest of my messages says "Sent" (the node acknowledged it).
 async function lastSent(person) {
     await mine(person.page).last().locator('.msg-status').filter({ hasText: /^Sent$/ }).waitFor();
@@ -134,7 +158,7 @@ test('three people register, log in and out; a wrong password says so', { skip, 
     assert.match(bob.page.url(), /\/chat$/);
 });
 
-test('two friends exchange text, emoji, a picture, voice and a red packet', { skip, timeout: STEP_MS }, async () => {
+test('two friends exchange text, emoji, a picture, voice, a video and a red packet', { skip, timeout: STEP_MS }, async () => {
     const { alice, bob } = people;
     await alice.page.getByLabel("Friend's mobile").fill(bob.mobile);
     await alice.page.getByRole('button', { name: 'Add friend' }).click();
@@ -193,6 +217,13 @@ test('two friends exchange text, emoji, a picture, voice and a red packet', { sk
     const [audio] = await Promise.all([bob.page.waitForEvent('filechooser'), attach(bob, 'Audio file')]);
     await audio.setFiles({ name: 'hello.wav', mimeType: 'audio/wav', buffer: wavFixture(2) });
     await theirs(alice.page).getByRole('button', { name: 'Play voice, 0:02' }).waitFor();
+
+    // A video (a second of an animated canvas, recorded by the browser itself): an inline player.
+    const webm = Buffer.from(await bob.page.evaluate(recordCanvasVideo), 'base64');
+    const [video] = await Promise.all([bob.page.waitForEvent('filechooser'), attach(bob, 'Photo or video')]);
+    await video.setFiles({ name: 'clip.webm', mimeType: 'video/webm', buffer: webm });
+    await alice.page.waitForFunction(() => document.querySelector('#messages .msg.theirs video.msg-video')?.readyState >= 1);
+    assert.equal(await theirs(alice.page).locator('video.msg-video').last().getAttribute('controls'), '');
 
     // A red packet, drawn as a card.
     await attach(bob, 'Red packet');
