@@ -85,7 +85,8 @@ export function createComposer({ dom, dialog, session, socket, getState, update,
                 update((s) => S.failMessages(s, [cid], 'offline; try again later'));
             }
         } catch (err) {
-            if (err.status === 401) return call(() => Promise.reject(err));
+            // A revoked token sends the page back to the login (call() does that for a 401).
+            if (err.status === 401) return call(() => Promise.reject(err)).catch(() => {});
             update((s) => S.failMessages(s, [cid], err.message));
         }
     }
