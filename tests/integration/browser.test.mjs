@@ -1,9 +1,11 @@
 // The chat page in a real browser (headless Chromium via playwright-core), as people use it:
 // three people register, two become friends and exchange every kind of message, a group reaches
 // all three, history survives a reload, a person who was logged out finds what was sent meanwhile
-// (with unread counts), and nothing anyone typed is ever run as HTML. Two chat nodes behind
-// nginx, all inside network namespaces (lib/browser_env.mjs). Screenshots at 375 px and 1280 px
-// are kept in var/test-artifacts/browser/.
+// (with unread counts), the page survives its node going away, and nothing anyone typed is ever
+// run as HTML. Two chat nodes behind nginx, all inside network namespaces (lib/browser_env.mjs).
+// Tests that need history features the nodes do not offer yet skip and say which; one more test
+// pins the page's side of that protocol with the node's answers played by the test.
+// Screenshots at 375 px and 1280 px are kept in var/test-artifacts/browser/.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
