@@ -55,9 +55,9 @@ void ContactApi::createCommunity(const Call& call, const auth::Identity& id) {
     Validate::link("icon", icon);
     if (Validate::utf8Chars(memo) > 255) throw ApiError(400, "memo must be at most 255 characters");
     answerFromDb(ctx_.db, call.respond, [this, name, icon, memo, me = id.userId](store::Connection& c) {
-        auto community = store::CommunityRepository(c).create(me, name, icon, memo);
-        ctx_.dispatcher.joinGroup(me, community.id);
-        return Reply::ok(Reply::community(community));
+        auto created = store::CommunityRepository(c).create(me, name, icon, memo);
+        ctx_.dispatcher.joined(me, created.community.id, created.ownerJoinedAt);
+        return Reply::ok(Reply::community(created.community));
     });
 }
 
@@ -66,9 +66,11 @@ void ContactApi::joinCommunity(const Call& call, const auth::Identity& id) {
     answerFromDb(ctx_.db, call.respond, [this, group, me = id.userId](store::Connection& c) {
         auto community = store::CommunityRepository(c).find(group);
         if (!community) throw ApiError(404, "no such group");
-        store::ContactRepository(c).join(me, group);
-        // Live connections on every node start receiving the group at once.
-        ctx_.dispatcher.joinGroup(me, group);
+        store::Transaction transaction(c);
+        auto joined = store::ContactRepository(c).join(me, group);
+        transaction.commit();
+        // Live connections on every node receive the group's messages from the join's position on.
+        if (joined) ctx_.dispatcher.joined(me, group, *joined);
         return Reply::ok(Reply::community(*community));
     });
 }

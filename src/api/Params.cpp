@@ -5,6 +5,7 @@
 
 #include "api/Reply.hpp"
 #include "http/UrlCodec.hpp"
+#include "proto/FrameParser.hpp"
 
 namespace chat::api {
 
@@ -74,6 +75,24 @@ std::int64_t Params::requiredId(const std::string& name) const {
     auto v = id(name);
     if (!v) throw ApiError(400, name + " is required");
     return *v;
+}
+
+std::optional<std::uint64_t> Params::position(const std::string& name) const {
+    auto v = text(name);
+    if (!v || v->empty()) return std::nullopt;
+    auto pos = proto::FrameParser::position(*v);
+    if (!pos) throw ApiError(400, name + " must be a stream position (a whole number)");
+    return pos;
+}
+
+std::size_t Params::count(const std::string& name, std::size_t min, std::size_t max, std::size_t fallback) const {
+    auto v = text(name);
+    if (!v || v->empty()) return fallback;
+    std::size_t n = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc{} || end != v->data() + v->size() || n < min || n > max)
+        throw ApiError(400, name + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    return n;
 }
 
 }  // namespace chat::api

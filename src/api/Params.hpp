@@ -21,6 +21,10 @@ public:
     // A positive id (number or decimal string); nullopt when absent.
     std::optional<std::int64_t> id(const std::string& name) const;
     std::int64_t requiredId(const std::string& name) const;
+    // A stream position (0 .. 2^53-1); nullopt when absent.
+    std::optional<std::uint64_t> position(const std::string& name) const;
+    // A count within [min, max], `fallback` when absent; outside the range is an error, not capped.
+    std::size_t count(const std::string& name, std::size_t min, std::size_t max, std::size_t fallback) const;
 
 private:
     std::map<std::string, std::string> values_;

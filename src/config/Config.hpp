@@ -50,6 +50,22 @@ struct Config {
     std::size_t dbQueueMax = 10000;
     Seconds dbTimeout{5};
 
+    // --- history
+    std::size_t historyBatch = 512;       // messages per commit: one log flush acknowledges many
+    std::size_t historyQueueMax = 50000;  // messages waiting for a commit before senders get 503
+    std::size_t maxUnacked = 64;          // a connection's messages waiting for their commit before reading pauses
+    std::size_t syncRecent = 100;         // what a device without a position gets of its stream
+    std::size_t syncPage = 100;           // messages per history read while a device catches up
+    Millis streamHoleWait{200};           // a missing position is fetched from the history after this
+    Millis streamHoleTimeout{10000};      // then given up, and devices told to re-sync
+    std::size_t streamMaxHeld = 65536;    // positions held back waiting for a missing one
+    unsigned retentionDays = 0;           // 0: keep messages forever
+    std::size_t retentionCount = 0;       // 0: no limit on the number kept
+    Seconds retentionInterval{60};
+    // Test-only: shifts this node's clock (message ids and times), to prove that nothing
+    // depends on node clocks agreeing.
+    std::int64_t clockOffsetMs = 0;
+
     // --- folders (relative ones are resolved against the config file's folder)
     std::filesystem::path assetDir = "asset";
     std::filesystem::path viewDir = "view";

@@ -8,29 +8,73 @@ using proto::DatagramHeader;
 using proto::DatagramKind;
 using proto::TargetKind;
 
-Dispatcher::Dispatcher(std::size_t maxMessage, Hub& hub, Broadcaster& bus, metrics::Metrics& metrics)
-    : maxMessage_(maxMessage), hub_(hub), bus_(bus), metrics_(metrics) {}
+namespace {
 
-PublishResult Dispatcher::publish(const proto::ChatMessage& m, const SharedFrame& encoded, const Recipient* sender) {
-    if (encoded->size() > maxMessage_) return PublishResult::TooLarge;
-    DatagramHeader h;
-    h.kind = DatagramKind::Chat;
-    h.targetKind = m.cmd == proto::Cmd::Group ? TargetKind::Group : TargetKind::User;
-    h.target = m.dstid;
-    h.sender = m.userid;
-    if (!bus_.broadcast(h, *encoded)) return PublishResult::BusError;
-    deliver(h, encoded, sender);
-    return PublishResult::Sent;
+SharedFrame share(std::string text) {
+    return std::make_shared<const std::string>(std::move(text));
 }
 
-void Dispatcher::joinGroup(std::int64_t user, std::int64_t group) {
-    hub_.addGroups(user, {group});
+TargetKind targetKindOf(const proto::ChatMessage& m) {
+    return m.cmd == proto::Cmd::Group ? TargetKind::Group : TargetKind::User;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(Limits limits, Hub& hub, Broadcaster& bus, Journal journal, StreamOrderer::Fetch fetch,
+                       metrics::Metrics& metrics)
+    : maxMessage_(limits.maxMessage),
+      hub_(hub),
+      bus_(bus),
+      journal_(std::move(journal)),
+      metrics_(metrics),
+      stream_(
+          limits.stream, [this](const Positioned& p) { release(p); }, std::move(fetch),
+          [this](std::uint64_t positions) { giveUp(positions); }) {}
+
+PublishResult Dispatcher::publish(const proto::ChatMessage& m, std::string encoded, std::weak_ptr<Recipient> sender,
+                                  const std::string& cid, Committed done) {
+    // Room for the position the frame gains at its commit.
+    if (encoded.size() + 32 > maxMessage_) return PublishResult::TooLarge;
+    auto shared = share(std::move(encoded));
+    bool queued = journal_(m, *shared, [this, m, shared, sender = std::move(sender), cid, done = std::move(done)](
+                                           std::optional<std::uint64_t> pos) {
+        if (pos) committed(m, *shared, sender, cid, *pos);
+        done(pos);
+    });
+    return queued ? PublishResult::Queued : PublishResult::Busy;
+}
+
+void Dispatcher::committed(const proto::ChatMessage& m, const std::string& encoded,
+                           const std::weak_ptr<Recipient>& sender, const std::string& cid, std::uint64_t pos) {
+    Positioned p;
+    p.pos = pos;
+    p.targetKind = targetKindOf(m);
+    p.target = m.dstid;
+    p.sender = m.userid;
+    p.frame = share(proto::MessageCodec::withPos(encoded, pos));
+    p.origin = sender;
+    p.ack = share(proto::MessageCodec::ack(m.id, cid, m.createat, pos));
+
+    DatagramHeader h;
+    h.kind = DatagramKind::Chat;
+    h.targetKind = p.targetKind;
+    h.target = p.target;
+    h.sender = p.sender;
+    h.pos = pos;
+    // The message is durable already: a node that misses its datagram fetches it from the history.
+    if (!bus_.broadcast(h, *p.frame)) spdlog::warn("bus: could not broadcast the message at position {}", pos);
+    stream_.submit(std::move(p));
+}
+
+void Dispatcher::joined(std::int64_t user, std::int64_t group, std::uint64_t pos) {
     DatagramHeader h;
     h.kind = DatagramKind::Join;
     h.targetKind = TargetKind::Group;
     h.target = group;
     h.sender = user;
+    h.pos = pos;
     if (!bus_.broadcast(h, {})) spdlog::warn("bus: could not announce that user {} joined group {}", user, group);
+    stream_.submit(positioned(pos, StreamEvent::Join, TargetKind::Group, group, user, {}));
 }
 
 void Dispatcher::revokeToken(std::int64_t user, std::int64_t tokenId) {
@@ -43,46 +87,80 @@ void Dispatcher::revokeToken(std::int64_t user, std::int64_t tokenId) {
     if (!bus_.broadcast(h, {})) spdlog::warn("bus: could not announce a logout of user {}", user);
 }
 
+void Dispatcher::notify(std::int64_t user, const std::string& frame) {
+    hub_.deliverUser(user, share(frame));
+    DatagramHeader h;
+    h.kind = DatagramKind::Notice;
+    h.targetKind = TargetKind::User;
+    h.target = user;
+    h.sender = user;
+    if (!bus_.broadcast(h, frame)) spdlog::warn("bus: could not send a notice to user {}", user);
+}
+
 void Dispatcher::applyRevoke(std::int64_t user, std::int64_t tokenId) {
     if (onRevoke_) onRevoke_(tokenId);
     hub_.closeToken(user, tokenId, CloseCode::LoggedOut, "logged out");
 }
 
-bool Dispatcher::concernsThisNode(const DatagramHeader& h) const {
-    if (h.targetKind == TargetKind::Group) return hub_.holdsGroup(h.target);
-    return hub_.holdsUser(h.target) || hub_.holdsUser(h.sender);
-}
-
-void Dispatcher::deliver(const DatagramHeader& h, const SharedFrame& frame, const Recipient* skip) {
-    if (h.targetKind == TargetKind::Group)
-        hub_.deliverGroup(h.target, frame, skip);
-    else
-        hub_.deliverSingle(h.target, h.sender, frame, skip);
+Positioned Dispatcher::positioned(std::uint64_t pos, StreamEvent event, TargetKind kind, std::int64_t target,
+                                  std::int64_t sender, std::string_view frame) const {
+    Positioned p;
+    p.pos = pos;
+    p.event = event;
+    p.targetKind = kind;
+    p.target = target;
+    p.sender = sender;
+    // Kept even when nobody here receives it now: who does is decided at its release, after
+    // the joins before it have taken effect.
+    if (event == StreamEvent::Message) p.frame = share(std::string(frame));
+    return p;
 }
 
 void Dispatcher::receive(const DatagramHeader& h, std::string_view payload) {
     switch (h.kind) {
         case DatagramKind::Chat:
-            if (!concernsThisNode(h)) {
-                metrics_.count(metrics::DropReason::NoRecipient);
-                return;
-            }
-            deliver(h, std::make_shared<const std::string>(payload), nullptr);
-            return;
+            return stream_.submit(positioned(h.pos, StreamEvent::Message, h.targetKind, h.target, h.sender, payload));
         case DatagramKind::Join:
-            hub_.addGroups(h.sender, {h.target});
-            return;
+            return stream_.submit(positioned(h.pos, StreamEvent::Join, TargetKind::Group, h.target, h.sender, {}));
         case DatagramKind::Revoke:
             // Revocations must reach every node's token cache, whoever is connected here.
-            applyRevoke(h.sender, h.target);
+            return applyRevoke(h.sender, h.target);
+        case DatagramKind::Notice:
+            if (hub_.holdsUser(h.target)) hub_.deliverUser(h.target, share(std::string(payload)));
             return;
         default:
             return;
     }
 }
 
-void Dispatcher::lost(std::uint64_t datagrams) {
-    hub_.deliverAll(std::make_shared<const std::string>(proto::MessageCodec::gap(datagrams)));
+void Dispatcher::filled(std::uint64_t first, std::uint64_t last, std::vector<StreamEntry> entries, bool ok) {
+    std::vector<Positioned> found;
+    found.reserve(entries.size());
+    for (const auto& e : entries) {
+        auto frame = e.event == StreamEvent::Message ? proto::MessageCodec::withPos(e.frame, e.pos) : std::string();
+        found.push_back(positioned(e.pos, e.event, e.targetKind, e.target, e.sender, frame));
+    }
+    stream_.fill(first, last, std::move(found), ok);
+}
+
+void Dispatcher::release(const Positioned& p) {
+    if (p.event == StreamEvent::Join) return hub_.addGroups(p.sender, {p.target});
+    auto origin = p.origin.lock();
+    if (origin && p.ack) origin->acknowledge(p.ack, p.pos);
+    if (!p.frame) return;
+    // The header decides; the JSON of a message for nobody here is never parsed.
+    auto delivered = p.targetKind == TargetKind::Group
+                         ? hub_.deliverGroup(p.target, p.frame, origin.get(), p.pos)
+                         : hub_.deliverSingle(p.target, p.sender, p.frame, origin.get(), p.pos);
+    if (delivered == 0 && !p.ack) metrics_.count(metrics::DropReason::NoRecipient);
+}
+
+// The history had no answer in time (the database unreachable, most likely): devices here
+// catch up from it themselves, each from the last position it holds.
+void Dispatcher::giveUp(std::uint64_t positions) {
+    metrics_.streamGivenUp.fetch_add(positions, std::memory_order_relaxed);
+    spdlog::warn("stream: {} positions given up; connections here catch up from the history", positions);
+    hub_.resyncAll();
 }
 
 }  // namespace chat::hub

@@ -1,49 +1,94 @@
-// Moves stamped messages and membership events between this node's connections and the
-// cluster. publish() is called by sessions and API handlers; receive() by the bus for
-// every message from another node. The header alone decides whether a datagram concerns
-// anyone here, so most datagrams are dropped without touching their JSON.
+// Moves chat messages and membership events between this node's connections and the cluster,
+// in the cluster's one order. publish() (from sessions) hands a stamped message to the
+// history; once its batch commits, the message has a stream position: it is broadcast with
+// it and submitted to the StreamOrderer, which also receives every other node's messages from
+// the bus (receive()) and releases them all to the hub in position order. The sending
+// connection gets an acknowledgement at the message's place in that order, everyone else the
+// message. The header alone decides whether a datagram concerns anyone here, so most
+// datagrams move the stream on without their JSON being touched.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "hub/Broadcaster.hpp"
 #include "hub/Hub.hpp"
+#include "hub/StreamOrderer.hpp"
 #include "metrics/Metrics.hpp"
 #include "proto/ChatMessage.hpp"
 #include "proto/Datagram.hpp"
 
 namespace chat::hub {
 
-enum class PublishResult { Sent, TooLarge, BusError };
+enum class PublishResult { Queued, TooLarge, Busy };
+
+// An event of the history, as a hole fetch finds it (the frame without its position).
+struct StreamEntry {
+    std::uint64_t pos = 0;
+    StreamEvent event = StreamEvent::Message;
+    proto::TargetKind targetKind = proto::TargetKind::User;
+    std::int64_t target = 0;
+    std::int64_t sender = 0;
+    std::string frame;
+};
 
 class Dispatcher {
 public:
+    // The message's stream position once its commit is done; nullopt if it was not stored.
+    using Committed = std::function<void(std::optional<std::uint64_t> pos)>;
+    // Stores a message (its encoded frame without position) in the history and calls back
+    // once, on the writer's thread; false when the history refuses it now (queue full).
+    using Journal = std::function<bool(const proto::ChatMessage&, const std::string& frame, Committed)>;
     using RevokeListener = std::function<void(std::int64_t tokenId)>;
 
-    Dispatcher(std::size_t maxMessage, Hub& hub, Broadcaster& bus, metrics::Metrics& metrics);
+    struct Limits {
+        std::size_t maxMessage = 64u << 10;  // the bus's largest message
+        StreamOrderer::Limits stream;
+    };
 
-    // Sends to the cluster and delivers to local recipients; `sender` (the sending
-    // connection) gets nothing, it is acknowledged separately.
-    PublishResult publish(const proto::ChatMessage& m, const SharedFrame& encoded, const Recipient* sender);
-    void joinGroup(std::int64_t user, std::int64_t group);
+    Dispatcher(Limits limits, Hub& hub, Broadcaster& bus, Journal journal, StreamOrderer::Fetch fetch,
+               metrics::Metrics& metrics);
+
+    // Stores, then broadcasts and delivers the message in stream order; `sender` (the sending
+    // connection) gets the ack instead of the message. `done` runs once the store has answered
+    // (only when the result is Queued).
+    PublishResult publish(const proto::ChatMessage& m, std::string encoded, std::weak_ptr<Recipient> sender,
+                          const std::string& cid, Committed done);
+    // `user` joined `group` at stream position `pos` (committed): every node's hub learns it in order.
+    void joined(std::int64_t user, std::int64_t group, std::uint64_t pos);
     void revokeToken(std::int64_t user, std::int64_t tokenId);
     void onRevoke(RevokeListener listener) { onRevoke_ = std::move(listener); }
+    // A frame for every connection of `user`, on every node (read marks).
+    void notify(std::int64_t user, const std::string& frame);
 
-    // A whole message from another node, in its origin's order (the bus has checked it).
+    // A whole datagram from another node, in its origin's order (the bus has checked it).
     void receive(const proto::DatagramHeader& h, std::string_view payload);
-    // The bus gave up datagrams: tell every local connection it may have missed messages.
-    void lost(std::uint64_t datagrams);
+
+    // The stream: where it stood at start-up, holes filled from the history, timers.
+    void anchor(std::uint64_t committed) { stream_.anchor(committed); }
+    void filled(std::uint64_t first, std::uint64_t last, std::vector<StreamEntry> entries, bool ok);
+    void tick(StreamOrderer::Clock::time_point now) { stream_.tick(now); }
+    std::uint64_t nextPosition() const { return stream_.next(); }
 
 private:
-    bool concernsThisNode(const proto::DatagramHeader& h) const;
-    void deliver(const proto::DatagramHeader& h, const SharedFrame& frame, const Recipient* skip);
+    void committed(const proto::ChatMessage& m, const std::string& encoded, const std::weak_ptr<Recipient>& sender,
+                   const std::string& cid, std::uint64_t pos);
+    Positioned positioned(std::uint64_t pos, StreamEvent event, proto::TargetKind kind, std::int64_t target,
+                          std::int64_t sender, std::string_view frame) const;
+    void release(const Positioned& p);
+    void giveUp(std::uint64_t positions);
     void applyRevoke(std::int64_t user, std::int64_t tokenId);
 
-    std::size_t maxMessage_;
+    const std::size_t maxMessage_;
     Hub& hub_;
     Broadcaster& bus_;
+    Journal journal_;
     metrics::Metrics& metrics_;
     RevokeListener onRevoke_;
+    StreamOrderer stream_;
 };
 
 }  // namespace chat::hub

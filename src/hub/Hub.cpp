@@ -66,23 +66,24 @@ void Hub::appendUser(std::int64_t user, const Recipient* skip, Targets& out) con
         if (c.get() != skip) out.push_back(c);
 }
 
-std::size_t Hub::hand(const Targets& targets, const SharedFrame& frame) {
-    for (const auto& t : targets) t->deliver(frame);
+std::size_t Hub::hand(const Targets& targets, const SharedFrame& frame, std::uint64_t pos) {
+    for (const auto& t : targets) t->deliver(frame, pos);
     metrics_.deliveries.fetch_add(targets.size(), std::memory_order_relaxed);
     return targets.size();
 }
 
-std::size_t Hub::deliverSingle(std::int64_t to, std::int64_t from, const SharedFrame& frame, const Recipient* skip) {
+std::size_t Hub::deliverSingle(std::int64_t to, std::int64_t from, const SharedFrame& frame, const Recipient* skip,
+                               std::uint64_t pos) {
     Targets targets;
     {
         std::shared_lock lock(mutex_);
         appendUser(to, skip, targets);
         if (from != to) appendUser(from, skip, targets);
     }
-    return hand(targets, frame);
+    return hand(targets, frame, pos);
 }
 
-std::size_t Hub::deliverGroup(std::int64_t group, const SharedFrame& frame, const Recipient* skip) {
+std::size_t Hub::deliverGroup(std::int64_t group, const SharedFrame& frame, const Recipient* skip, std::uint64_t pos) {
     Targets targets;
     {
         std::shared_lock lock(mutex_);
@@ -90,17 +91,26 @@ std::size_t Hub::deliverGroup(std::int64_t group, const SharedFrame& frame, cons
         if (g == groupMembers_.end()) return 0;
         for (auto user : g->second) appendUser(user, skip, targets);
     }
-    return hand(targets, frame);
+    return hand(targets, frame, pos);
 }
 
-std::size_t Hub::deliverAll(const SharedFrame& frame) {
+std::size_t Hub::deliverUser(std::int64_t user, const SharedFrame& frame) {
+    Targets targets;
+    {
+        std::shared_lock lock(mutex_);
+        appendUser(user, nullptr, targets);
+    }
+    return hand(targets, frame, 0);
+}
+
+void Hub::resyncAll() {
     Targets targets;
     {
         std::shared_lock lock(mutex_);
         for (const auto& [id, user] : users_)
             targets.insert(targets.end(), user.connections.begin(), user.connections.end());
     }
-    return hand(targets, frame);
+    for (const auto& t : targets) t->resync();
 }
 
 void Hub::closeToken(std::int64_t user, std::int64_t tokenId, CloseCode code, std::string_view reason) {

@@ -29,12 +29,15 @@ public:
     bool holdsGroup(std::int64_t group) const;
 
     // Every connection of `to` and of `from`, except `skip` (the sending connection).
-    std::size_t deliverSingle(std::int64_t to, std::int64_t from, const SharedFrame& frame, const Recipient* skip);
+    std::size_t deliverSingle(std::int64_t to, std::int64_t from, const SharedFrame& frame, const Recipient* skip,
+                              std::uint64_t pos);
     // Every local connection of every member of `group`, except `skip`.
-    std::size_t deliverGroup(std::int64_t group, const SharedFrame& frame, const Recipient* skip);
+    std::size_t deliverGroup(std::int64_t group, const SharedFrame& frame, const Recipient* skip, std::uint64_t pos);
 
-    // Every local connection (notices that concern everyone here).
-    std::size_t deliverAll(const SharedFrame& frame);
+    // Every local connection of one user (notices outside the stream).
+    std::size_t deliverUser(std::int64_t user, const SharedFrame& frame);
+    // Every local connection catches up from the history (the stream gave positions up).
+    void resyncAll();
 
     void closeToken(std::int64_t user, std::int64_t tokenId, CloseCode code, std::string_view reason);
     void closeAll(CloseCode code, std::string_view reason);
@@ -48,7 +51,7 @@ private:
     using Targets = std::vector<std::shared_ptr<Recipient>>;
 
     void appendUser(std::int64_t user, const Recipient* skip, Targets& out) const;
-    std::size_t hand(const Targets& targets, const SharedFrame& frame);
+    std::size_t hand(const Targets& targets, const SharedFrame& frame, std::uint64_t pos);
 
     metrics::Metrics& metrics_;
     mutable std::shared_mutex mutex_;

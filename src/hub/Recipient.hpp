@@ -24,8 +24,16 @@ public:
     Recipient(const Recipient&) = delete;
     Recipient& operator=(const Recipient&) = delete;
 
-    // Queues the frame; never blocks. Past the connection's bound, closes it instead.
-    virtual void deliver(const SharedFrame& frame) = 0;
+    // Queues the frame; never blocks. Past the connection's bound, closes it instead. `pos` is
+    // the frame's stream position (chat messages and acks), 0 for frames outside the stream
+    // (errors, notices), so a connection that is catching up from the history can tell which
+    // live frames it has already sent.
+    virtual void deliver(const SharedFrame& frame, std::uint64_t pos) = 0;
+    // The answer to a message this connection sent, at the message's stream position.
+    virtual void acknowledge(const SharedFrame& ack, std::uint64_t pos) = 0;
+    // Stream positions before the next live frame were given up: catch up from the history
+    // before taking live frames again. Called before that next frame is delivered.
+    virtual void resync() = 0;
     virtual void close(CloseCode code, std::string_view reason) = 0;
 
     std::int64_t userId() const { return userId_; }

@@ -20,7 +20,7 @@ void StreamOrderer::submit(Positioned p) {
     if (next_ && p.pos < *next_) return;  // released already (a retransmission, a late fill)
     if (next_ && p.pos == *next_ && held_.empty()) {
         // The usual case: in order, nothing waiting.
-        if (p.frame || p.ack) release_(p);
+        if (!p.empty()) release_(p);
         ++*next_;
         holeSince_.reset();
         return;
@@ -49,7 +49,7 @@ void StreamOrderer::drain() {
     bool moved = false;
     for (auto it = held_.begin(); it != held_.end() && it->first <= *next_;) {
         if (it->first == *next_) {
-            if (it->second.frame || it->second.ack) release_(it->second);
+            if (!it->second.empty()) release_(it->second);
             ++*next_;
             moved = true;
         }
@@ -108,8 +108,9 @@ void StreamOrderer::giveUpHole() {
     auto lost = held_.begin()->first - *next_;
     next_ = held_.begin()->first;
     holeSince_.reset();
-    drain();
+    // Told before the next position is released, so a device can catch up across the hole.
     giveUp_(lost);
+    drain();
 }
 
 std::uint64_t StreamOrderer::next() const {

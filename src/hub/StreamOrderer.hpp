@@ -10,10 +10,10 @@
 // longer has (retention) is skipped; what cannot be fetched before holeTimeout is given up
 // and reported, and devices re-sync.
 //
-// Meant to sit between the Dispatcher (which submits, from bus and writer threads) and the
-// hub, with the Node fetching holes on the store's pool and driving tick(); not wired into the
-// node yet. Releases happen under the lock, so that two threads releasing
-// consecutive positions cannot overtake each other on the way to a connection's queue.
+// Owned by the Dispatcher (which submits from the bus's and the history writer's threads and
+// releases to the hub); the Node fetches holes on the store's pool and drives tick().
+// Releases happen under the lock, so that two threads releasing consecutive positions cannot
+// overtake each other on the way to a connection's queue.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -29,15 +29,23 @@
 
 namespace chat::hub {
 
-// A message at its stream position, with what delivering it needs.
+// What takes a stream position: a chat message, or a user joining a group (`sender` joins
+// group `target`), which must reach the hub in order with the group's messages.
+enum class StreamEvent : std::uint8_t { Message, Join };
+
+// An event at its stream position, with what delivering it needs.
 struct Positioned {
     std::uint64_t pos = 0;
+    StreamEvent event = StreamEvent::Message;
     proto::TargetKind targetKind = proto::TargetKind::User;
     std::int64_t target = 0;
     std::int64_t sender = 0;
     SharedFrame frame;                // null: nobody here receives it; it only moves the stream on
     std::weak_ptr<Recipient> origin;  // the sending connection, if on this node: it gets `ack`, not `frame`
     SharedFrame ack;
+
+    // Nothing to hand to anyone here: releasing it only moves the stream on.
+    bool empty() const { return event == StreamEvent::Message && !frame && !ack; }
 };
 
 class StreamOrderer {
@@ -46,7 +54,7 @@ public:
     using Release = std::function<void(const Positioned&)>;
     // Asks for the committed messages in [first, last]; the answer comes back through fill().
     using Fetch = std::function<void(std::uint64_t first, std::uint64_t last)>;
-    // Positions given up: local devices may have missed messages.
+    // Positions given up; called before the next position is released.
     using GiveUp = std::function<void(std::uint64_t positions)>;
 
     struct Limits {

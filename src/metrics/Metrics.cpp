@@ -114,6 +114,18 @@ std::string Metrics::render() const {
     scalar(out, "chat_uploads_total", "counter", "Files stored by /attach/upload.", read(uploads));
     header(out, "chat_db_latency_seconds", "histogram", "Database job latency, queueing included.");
     dbLatency.render(out, "chat_db_latency_seconds");
+    scalar(out, "chat_history_stored_total", "counter", "Chat messages committed to the history.",
+           read(historyStored));
+    scalar(out, "chat_history_failed_total", "counter", "Chat messages refused because their commit failed.",
+           read(historyFailed));
+    header(out, "chat_history_commit_seconds", "histogram", "From a message's append to its batch's commit.");
+    historyCommitLatency.render(out, "chat_history_commit_seconds");
+    scalar(out, "chat_stream_fetched_total", "counter", "Stream positions fetched from the history to fill holes.",
+           read(streamFetched));
+    scalar(out, "chat_stream_given_up_total", "counter", "Stream positions given up; devices were told to re-sync.",
+           read(streamGivenUp));
+    scalar(out, "chat_sync_frames_total", "counter", "Frames sent from the history to catching-up devices.",
+           read(syncFrames));
     return out;
 }
 

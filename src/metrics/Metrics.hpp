@@ -59,6 +59,12 @@ public:
     Counter loginsRateLimited{0};
     Counter uploads{0};
     Histogram dbLatency;
+    Counter historyStored{0};       // messages committed to the history
+    Counter historyFailed{0};       // messages whose batch could not be committed
+    Histogram historyCommitLatency;  // from append to the batch's commit
+    Counter streamFetched{0};        // positions fetched from the history to fill holes
+    Counter streamGivenUp{0};        // positions given up (devices were told to re-sync)
+    Counter syncFrames{0};           // frames sent to catching-up devices from the history
 
     void count(InCmd c) { messagesIn[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
     void count(DropReason r) { busDropped[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+
+#include "store/MessageRepository.hpp"
 #include <thread>
 #include <vector>
 
@@ -25,6 +27,65 @@ unsigned threadCount(const config::Config& c) {
     return c.threads ? c.threads : std::max(1u, std::thread::hardware_concurrency());
 }
 
+store::MessageWriter::Limits writerLimitsOf(const config::Config& c) {
+    store::MessageWriter::Limits l;
+    l.batchMax = c.historyBatch;
+    l.queueMax = c.historyQueueMax;
+    return l;
+}
+
+hub::Dispatcher::Limits dispatchLimitsOf(const config::Config& c) {
+    hub::Dispatcher::Limits l;
+    l.maxMessage = c.busMaxMessage;
+    l.stream.maxHeld = c.streamMaxHeld;
+    l.stream.holeWait = c.streamHoleWait;
+    l.stream.holeTimeout = c.streamHoleTimeout;
+    return l;
+}
+
+store::NewMessage newMessageOf(const proto::ChatMessage& m, const std::string& frame) {
+    store::NewMessage n;
+    n.id = m.id;
+    n.sender = m.userid;
+    n.kind = m.cmd == proto::Cmd::Group ? store::ConversationKind::Group : store::ConversationKind::Single;
+    n.target = m.dstid;
+    n.media = static_cast<int>(m.media);
+    n.createat = m.createat;
+    n.frame = frame;
+    return n;
+}
+
+// The history between two positions, as the stream orderer takes it: messages and joins.
+std::vector<hub::StreamEntry> streamEntries(store::MessageRepository& history, std::uint64_t first,
+                                            std::uint64_t last) {
+    std::vector<hub::StreamEntry> out;
+    for (auto& m : history.range(first, last)) {
+        hub::StreamEntry e;
+        e.pos = m.pos;
+        e.targetKind =
+            m.kind == store::ConversationKind::Group ? proto::TargetKind::Group : proto::TargetKind::User;
+        e.target = m.target;
+        e.sender = m.sender;
+        e.frame = std::move(m.frame);
+        out.push_back(std::move(e));
+    }
+    for (const auto& j : history.joinsIn(first, last)) {
+        hub::StreamEntry e;
+        e.pos = j.pos;
+        e.event = hub::StreamEvent::Join;
+        e.targetKind = proto::TargetKind::Group;
+        e.target = j.group;
+        e.sender = j.user;
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+// How often the stream looks for holes to fetch or give up (a fraction of stream-hole-wait).
+constexpr auto kStreamTick = std::chrono::milliseconds(20);
+// Retention deletes in slices, so one run never holds the table for long.
+constexpr std::size_t kRetentionSlice = 10000;
+
 }  // namespace
 
 Node::Node(const config::Config& cfg)
@@ -33,15 +94,22 @@ Node::Node(const config::Config& cfg)
       auth_(db_, cfg.tokenCacheTtl),
       limiter_(limitsOf(cfg)),
       hasher_(cfg.pbkdf2Iterations),
-      ids_(cfg.nodeId),
+      ids_(cfg.nodeId, cfg.clockOffsetMs),
       hub_(metrics_),
       bus_(io_, cfg, metrics_),
-      dispatcher_(cfg.busMaxMessage, hub_, bus_, metrics_),
+      writer_(writerLimitsOf(cfg), cfg.mysql, cfg.dbTimeout, metrics_),
+      dispatcher_(
+          dispatchLimitsOf(cfg), hub_, bus_,
+          [this](const proto::ChatMessage& m, const std::string& frame, hub::Dispatcher::Committed done) {
+              return journal(m, frame, std::move(done));
+          },
+          [this](std::uint64_t first, std::uint64_t last) { fetchStream(first, last); }, metrics_),
       apiContext_{cfg,         db_,      auth_,
                   limiter_,    hasher_,  dispatcher_,
                   knownUsers_, metrics_, [this](std::function<void()> job) { net::post(files_, std::move(job)); }},
       userApi_(apiContext_),
       contactApi_(apiContext_),
+      messageApi_(apiContext_),
       attachApi_(apiContext_),
       adminApi_(metrics_, db_, bus_),
       chatEndpoint_(ws::ChatServices{cfg, hub_, dispatcher_, knownUsers_, ids_, db_, auth_, metrics_}),
@@ -49,18 +117,23 @@ Node::Node(const config::Config& cfg)
       uploads_(cfg.uploadDir, "/mnt/"),
       web_(cfg.webDir, "/web/"),
       signals_(io_, SIGINT, SIGTERM),
-      shutdownTimer_(io_) {
+      shutdownTimer_(io_),
+      streamTimer_(io_),
+      anchorTimer_(io_),
+      retentionTimer_(io_) {
     dispatcher_.onRevoke([this](std::int64_t tokenId) { auth_.forget(tokenId); });
 }
 
 Node::~Node() {
     files_.join();
+    writer_.stop();
     db_.stop();
 }
 
 void Node::installRoutes() {
     userApi_.install(publicRouter_);
     contactApi_.install(publicRouter_);
+    messageApi_.install(publicRouter_);
     attachApi_.install(publicRouter_);
     publicRouter_.addPrefix("GET", "/asset/", assets_.handler());
     publicRouter_.addPrefix("GET", "/mnt/", uploads_.handler());
@@ -91,8 +164,13 @@ int Node::run() {
     bus_.open();
     openListeners();
     db_.start();
+    writer_.start();
+    // What the bus cannot recover, the stream fetches from the history: no loss sink.
     bus_.start([this](const proto::DatagramHeader& h, std::string_view payload) { dispatcher_.receive(h, payload); },
-               [this](std::uint64_t lost) { dispatcher_.lost(lost); });
+               nullptr);
+    anchorStream();
+    tickStream();
+    runRetention();
     awaitSignal();
 
     std::vector<std::thread> threads;
@@ -132,8 +210,75 @@ void Node::waitForSessions(std::chrono::steady_clock::time_point deadline) {
     }
     if (auto left = hub_.connectionCount())
         spdlog::warn("node {}: {} connections did not close in time", cfg_.nodeId, left);
+    // Messages already queued are committed and broadcast before the bus closes.
+    writer_.stop();
     bus_.stop();
     io_.stop();
+}
+
+bool Node::journal(const proto::ChatMessage& m, const std::string& frame, hub::Dispatcher::Committed done) {
+    return writer_.append(newMessageOf(m, frame), std::move(done));
+}
+
+void Node::fetchStream(std::uint64_t first, std::uint64_t last) {
+    db_.run<std::vector<hub::StreamEntry>>(
+        [first, last](store::Connection& c) {
+            store::MessageRepository history(c);
+            return streamEntries(history, first, last);
+        },
+        [this, first, last](store::Outcome<std::vector<hub::StreamEntry>> r) {
+            if (r.ok()) metrics_.streamFetched.fetch_add(last - first + 1, std::memory_order_relaxed);
+            dispatcher_.filled(first, last, r.ok() ? std::move(*r.value) : std::vector<hub::StreamEntry>{}, r.ok());
+        });
+}
+
+// Until the node knows where the stream stood when it started, it holds every message back.
+void Node::anchorStream() {
+    db_.run<std::uint64_t>([](store::Connection& c) { return store::MessageRepository(c).committedPosition(); },
+                           [this](store::Outcome<std::uint64_t> r) {
+                               if (r.ok()) {
+                                   spdlog::info("node {}: the stream starts after position {}", cfg_.nodeId, *r.value);
+                                   return dispatcher_.anchor(*r.value);
+                               }
+                               net::post(io_, [this] {
+                                   anchorTimer_.expires_after(std::chrono::seconds(1));
+                                   anchorTimer_.async_wait([this](const boost::system::error_code& ec) {
+                                       if (!ec) anchorStream();
+                                   });
+                               });
+                           });
+}
+
+void Node::tickStream() {
+    dispatcher_.tick(std::chrono::steady_clock::now());
+    streamTimer_.expires_after(kStreamTick);
+    streamTimer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) tickStream();
+    });
+}
+
+void Node::runRetention() {
+    if (cfg_.retentionDays > 0 || cfg_.retentionCount > 0) {
+        auto cutoffMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch() -
+                            std::chrono::hours(24) * static_cast<int>(cfg_.retentionDays))
+                            .count();
+        db_.run<std::uint64_t>(
+            [days = cfg_.retentionDays, keep = cfg_.retentionCount, cutoffMs](store::Connection& c) {
+                store::MessageRepository history(c);
+                std::uint64_t removed = 0;
+                if (days > 0) removed += history.deleteOlderThan(cutoffMs, kRetentionSlice);
+                if (keep > 0) removed += history.deleteBeyondNewest(keep, kRetentionSlice);
+                return removed;
+            },
+            [](store::Outcome<std::uint64_t> r) {
+                if (r.ok() && *r.value > 0) spdlog::info("history: retention removed {} messages", *r.value);
+            });
+    }
+    retentionTimer_.expires_after(cfg_.retentionInterval);
+    retentionTimer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) runRetention();
+    });
 }
 
 }  // namespace chat::node

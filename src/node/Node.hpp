@@ -12,6 +12,7 @@
 #include "api/AdminApi.hpp"
 #include "api/AttachApi.hpp"
 #include "api/ContactApi.hpp"
+#include "api/MessageApi.hpp"
 #include "api/UserApi.hpp"
 #include "auth/Authenticator.hpp"
 #include "auth/LoginLimiter.hpp"
@@ -27,6 +28,7 @@
 #include "metrics/Metrics.hpp"
 #include "proto/IdGenerator.hpp"
 #include "store/Database.hpp"
+#include "store/MessageWriter.hpp"
 #include "ws/ChatEndpoint.hpp"
 
 namespace chat::node {
@@ -44,6 +46,11 @@ private:
     void awaitSignal();
     void shutdown();
     void waitForSessions(std::chrono::steady_clock::time_point deadline);
+    bool journal(const proto::ChatMessage& m, const std::string& frame, hub::Dispatcher::Committed done);
+    void fetchStream(std::uint64_t first, std::uint64_t last);
+    void anchorStream();
+    void tickStream();
+    void runRetention();
 
     const config::Config& cfg_;
     boost::asio::io_context io_;
@@ -56,11 +63,13 @@ private:
     hub::KnownUsers knownUsers_;
     hub::Hub hub_;
     bus::UdpBus bus_;
+    store::MessageWriter writer_;
     hub::Dispatcher dispatcher_;
     boost::asio::thread_pool files_{1};
     api::ApiContext apiContext_;
     api::UserApi userApi_;
     api::ContactApi contactApi_;
+    api::MessageApi messageApi_;
     api::AttachApi attachApi_;
     api::AdminApi adminApi_;
     ws::ChatEndpoint chatEndpoint_;
@@ -69,6 +78,9 @@ private:
     std::shared_ptr<http::Listener> public_, admin_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer shutdownTimer_;
+    boost::asio::steady_timer streamTimer_;
+    boost::asio::steady_timer anchorTimer_;
+    boost::asio::steady_timer retentionTimer_;
 };
 
 }  // namespace chat::node

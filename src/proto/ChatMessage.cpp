@@ -30,12 +30,42 @@ std::string MessageCodec::encode(const ChatMessage& m) {
     return j.dump();
 }
 
-std::string MessageCodec::ack(std::int64_t id, const std::string& cid, std::int64_t createat) {
+std::string MessageCodec::withPos(std::string_view frame, std::uint64_t pos) {
+    // Appending to the encoded text is cheaper than a parse and a dump, and encode() always
+    // ends an object with '}'.
+    auto close = frame.rfind('}');
+    if (close == std::string_view::npos) return std::string(frame);
+    std::string out;
+    out.reserve(frame.size() + 28);
+    out.append(frame.substr(0, close));
+    out.append(close > 1 ? ",\"pos\":" : "\"pos\":");
+    out.append(std::to_string(pos));
+    out.append(frame.substr(close));
+    return out;
+}
+
+std::string MessageCodec::ack(std::int64_t id, const std::string& cid, std::int64_t createat, std::uint64_t pos) {
     Json j;
     j["cmd"] = static_cast<int>(Cmd::Ack);
     j["id"] = id;
     putCid(j, cid);
     j["createat"] = createat;
+    j["pos"] = pos;
+    return j.dump();
+}
+
+std::string MessageCodec::syncEnd(std::uint64_t pos) {
+    Json j;
+    j["cmd"] = static_cast<int>(Cmd::SyncEnd);
+    j["pos"] = pos;
+    return j.dump();
+}
+
+std::string MessageCodec::readMark(bool group, std::int64_t peer, std::uint64_t pos) {
+    Json j;
+    j["cmd"] = static_cast<int>(Cmd::Read);
+    j[group ? "group" : "peer"] = peer;
+    j["pos"] = pos;
     return j.dump();
 }
 
@@ -45,14 +75,6 @@ std::string MessageCodec::error(int code, const std::string& msg, const std::str
     j["code"] = code;
     j["msg"] = msg;
     putCid(j, cid);
-    return j.dump();
-}
-
-std::string MessageCodec::gap(std::uint64_t lostDatagrams) {
-    Json j;
-    j["cmd"] = static_cast<int>(Cmd::Gap);
-    j["lost"] = lostDatagrams;
-    j["msg"] = "some messages may have been lost";
     return j.dump();
 }
 

@@ -4,10 +4,20 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace chat::proto {
 
-enum class Cmd : int { Heartbeat = 0, Ack = 1, Single = 10, Group = 11, Gap = 14, Error = 99 };
+enum class Cmd : int {
+    Heartbeat = 0,
+    Ack = 1,
+    Single = 10,
+    Group = 11,
+    Sync = 12,     // client: "send me what came after `since`"
+    SyncEnd = 13,  // node: the sync is complete up to `pos`; live frames follow
+    Read = 15,  // node: the user read a conversation up to `pos` (on some device)
+    Error = 99
+};
 
 enum class Media : int {
     Text = 1,
@@ -36,12 +46,16 @@ struct ChatMessage {
 // Wire encodings of what a node sends to clients.
 class MessageCodec {
 public:
+    // The message without its stream position, as the history stores it.
     static std::string encode(const ChatMessage& m);
+    // An encoded message (a JSON object) with "pos" appended: what every recipient receives.
+    static std::string withPos(std::string_view frame, std::uint64_t pos);
     // `cid` is the client's own id as JSON text ("42" or "\"abc\""); empty when it gave none.
-    static std::string ack(std::int64_t id, const std::string& cid, std::int64_t createat);
+    static std::string ack(std::int64_t id, const std::string& cid, std::int64_t createat, std::uint64_t pos);
+    static std::string syncEnd(std::uint64_t pos);
+    // `group` false: `peer` is a user.
+    static std::string readMark(bool group, std::int64_t peer, std::uint64_t pos);
     static std::string error(int code, const std::string& msg, const std::string& cid);
-    // The bus lost datagrams it could not recover: messages for this client may be missing.
-    static std::string gap(std::uint64_t lostDatagrams);
 };
 
 }  // namespace chat::proto

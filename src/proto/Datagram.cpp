@@ -17,7 +17,7 @@ T get(const unsigned char*& p) {
 }
 
 bool validKind(std::uint8_t k) {
-    return k >= 1 && k <= 6;
+    return k >= 1 && k <= 7;
 }
 bool validTargetKind(std::uint8_t k) {
     return k <= 2;
@@ -43,6 +43,7 @@ void Datagram::encodeHeader(const DatagramHeader& h, HeaderBytes& out) {
     put<std::uint32_t>(p, h.length);
     put<std::uint64_t>(p, static_cast<std::uint64_t>(h.target));
     put<std::uint64_t>(p, static_cast<std::uint64_t>(h.sender));
+    put<std::uint64_t>(p, h.pos);
 }
 
 Datagram::Result Datagram::decode(std::string_view bytes) {
@@ -69,6 +70,7 @@ Datagram::Result Datagram::decode(std::string_view bytes) {
     h.length = get<std::uint32_t>(p);
     h.target = static_cast<std::int64_t>(get<std::uint64_t>(p));
     h.sender = static_cast<std::int64_t>(get<std::uint64_t>(p));
+    h.pos = get<std::uint64_t>(p);
     if (bytes.size() != kDatagramHeaderSize + h.length + kDatagramMacSize)
         return {std::nullopt, DecodeError::BadLength};
     if (h.fragCount == 0 || h.fragIndex >= h.fragCount) return {std::nullopt, DecodeError::BadFragment};

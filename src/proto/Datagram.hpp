@@ -1,4 +1,4 @@
-// The cluster bus's datagram layout. Every datagram is a fixed 56-byte header, the payload,
+// The cluster bus's datagram layout. Every datagram is a fixed 64-byte header, the payload,
 // and a 32-byte HMAC-SHA256 over both. The header names the target, so a node that holds no
 // recipient drops a chat datagram without parsing any JSON.
 //
@@ -19,8 +19,10 @@
 //       36    4 length       payload bytes that follow the header
 //       40    8 target       user id, group id, token id; Nak/Gone: the node asked
 //       48    8 sender       the user on whose behalf the node sent it; Nak/Gone: that node's incarnation
-//       56    … payload
-//   56+length 32 mac         HMAC-SHA256(key, bytes 0 .. 56+length)
+//       56    8 pos          Chat, Join: the event's position in the cluster's stream (taken at its
+//                            commit); others: 0
+//       64    … payload
+//   64+length 32 mac         HMAC-SHA256(key, bytes 0 .. 64+length)
 // All integers are big-endian. A datagram is at most 1472 bytes, which fits a 1500-byte
 // Ethernet MTU after the IPv4 and UDP headers: the bus never relies on IP fragmentation.
 #pragma once
@@ -34,25 +36,27 @@
 namespace chat::proto {
 
 inline constexpr std::uint32_t kDatagramMagic = 0x43484154;  // "CHAT"
-inline constexpr std::uint8_t kDatagramVersion = 2;
-inline constexpr std::size_t kDatagramHeaderSize = 56;
+inline constexpr std::uint8_t kDatagramVersion = 3;
+inline constexpr std::size_t kDatagramHeaderSize = 64;
 inline constexpr std::size_t kDatagramMacSize = 32;
 inline constexpr std::size_t kMaxDatagramSize = 1472;
 inline constexpr std::size_t kMaxFragmentPayload = kMaxDatagramSize - kDatagramHeaderSize - kDatagramMacSize;
-static_assert(kMaxFragmentPayload == 1384, "the layout above is pinned");
+static_assert(kMaxFragmentPayload == 1376, "the layout above is pinned");
 
 enum class DatagramKind : std::uint8_t {
     Chat = 1,       // payload: (a piece of) the stamped message JSON, exactly as clients receive it
-    Join = 2,       // user `sender` joined group `target`
+    Join = 2,       // user `sender` joined group `target` at stream position `pos`
     Revoke = 3,     // token `target` of user `sender` was revoked
     Heartbeat = 4,  // "I am alive, my latest seq is `seq`"; payload empty
     Nak = 5,        // "node `target` (incarnation `sender`), please resend": payload = seq ranges
     Gone = 6,       // "those seqs are no longer in my retransmit buffer": payload = seq ranges
+    Notice = 7,     // payload: a frame for every connection of user `target` (read marks)
 };
 
-// Chat, Join and Revoke are numbered, ordered, recovered and delivered exactly once.
+// Chat, Join, Revoke and Notice are numbered, ordered, recovered and delivered exactly once.
 inline bool isSequenced(DatagramKind k) {
-    return k == DatagramKind::Chat || k == DatagramKind::Join || k == DatagramKind::Revoke;
+    return k == DatagramKind::Chat || k == DatagramKind::Join || k == DatagramKind::Revoke ||
+           k == DatagramKind::Notice;
 }
 
 enum class TargetKind : std::uint8_t { None = 0, User = 1, Group = 2 };
@@ -69,6 +73,7 @@ struct DatagramHeader {
     std::uint32_t length = 0;
     std::int64_t target = 0;
     std::int64_t sender = 0;
+    std::uint64_t pos = 0;
 };
 
 enum class DecodeError { TooShort, BadMagic, BadVersion, BadLength, BadKind, BadFragment };

@@ -125,18 +125,32 @@ Media mediaOf(const Json& j) {
 
 Cmd cmdOf(const Json& j) {
     auto it = j.find("cmd");
-    if (it == j.end() || !it->is_number_integer()) throw Invalid{"cmd must be 0, 10 or 11"};
+    if (it == j.end() || !it->is_number_integer()) throw Invalid{"cmd must be 0, 10, 11 or 12"};
     auto v = it->get<std::int64_t>();
     if (v == 0) return Cmd::Heartbeat;
     if (v == 10) return Cmd::Single;
     if (v == 11) return Cmd::Group;
-    throw Invalid{"cmd must be 0, 10 or 11"};
+    if (v == 12) return Cmd::Sync;
+    throw Invalid{"cmd must be 0, 10, 11 or 12"};
+}
+
+std::uint64_t sinceOf(const Json& j) {
+    auto it = j.find("since");
+    if (it == j.end() || it->is_null()) return 0;
+    std::optional<std::uint64_t> pos;
+    if (it->is_number_integer() && it->get<std::int64_t>() >= 0) {
+        pos = FrameParser::position(std::to_string(it->get<std::int64_t>()));
+    } else if (it->is_string()) {
+        pos = FrameParser::position(it->get_ref<const std::string&>());
+    }
+    if (!pos) throw Invalid{"since must be a stream position (a whole number)"};
+    return *pos;
 }
 
 ChatMessage messageOf(const Json& j) {
     ChatMessage m;
     m.cmd = cmdOf(j);
-    if (m.cmd == Cmd::Heartbeat) return m;
+    if (m.cmd == Cmd::Heartbeat || m.cmd == Cmd::Sync) return m;
     m.dstid = positiveId(j, "dstid");
     m.media = mediaOf(j);
     m.content = text(j, "content", FrameParser::kMaxContentChars);
@@ -167,6 +181,14 @@ bool FrameParser::isSafeUrl(std::string_view url) {
     return local && url.find("..") == std::string_view::npos && url.find("//") == std::string_view::npos;
 }
 
+std::optional<std::uint64_t> FrameParser::position(std::string_view text) {
+    std::uint64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    if (v > static_cast<std::uint64_t>(kMaxSafeInteger)) return std::nullopt;
+    return v;
+}
+
 std::variant<ClientFrame, FrameError> FrameParser::parse(std::string_view text) {
     Json j = Json::parse(text.begin(), text.end(), nullptr, false);
     if (j.is_discarded()) return FrameError{400, "malformed JSON", {}};
@@ -179,6 +201,7 @@ std::variant<ClientFrame, FrameError> FrameParser::parse(std::string_view text) 
     }
     try {
         frame.message = messageOf(j);
+        if (frame.message.cmd == Cmd::Sync) frame.since = sinceOf(j);
     } catch (const Invalid& e) {
         return FrameError{400, e.msg, frame.cid};
     }

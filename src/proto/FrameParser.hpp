@@ -1,6 +1,8 @@
 // Parses and validates one client frame. Pure: no I/O, no state; the WebSocket session
 // calls it for every text frame and turns a FrameError into a cmd 99 reply.
 #pragma once
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -10,8 +12,9 @@
 namespace chat::proto {
 
 struct ClientFrame {
-    ChatMessage message;  // id, userid and createat are left for the node to stamp
-    std::string cid;      // the client's own id as JSON text, empty if none
+    ChatMessage message;     // id, userid and createat are left for the node to stamp
+    std::string cid;         // the client's own id as JSON text, empty if none
+    std::uint64_t since = 0;  // cmd 12: the last stream position the device holds
 };
 
 struct FrameError {
@@ -31,6 +34,9 @@ public:
     static std::variant<ClientFrame, FrameError> parse(std::string_view text);
     // http(s) URL or a path served by this node; never javascript:, data: or //host.
     static bool isSafeUrl(std::string_view url);
+    // A stream position as clients send it ("since", "pos"): a whole number 0 .. 2^53-1, as a
+    // JSON number or a decimal string. nullopt when it is anything else.
+    static std::optional<std::uint64_t> position(std::string_view text);
 };
 
 }  // namespace chat::proto

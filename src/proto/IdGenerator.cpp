@@ -6,7 +6,8 @@
 
 namespace chat::proto {
 
-IdGenerator::IdGenerator(std::uint32_t nodeId) : nodeId_(nodeId) {
+IdGenerator::IdGenerator(std::uint32_t nodeId, std::int64_t clockOffsetMs)
+    : nodeId_(nodeId), clockOffsetMs_(clockOffsetMs) {
     if (nodeId > kMaxNodeId) throw std::invalid_argument("node id must be 0..63");
 }
 
@@ -14,7 +15,7 @@ std::int64_t IdGenerator::next() {
     auto now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
-    return nextAt(now);
+    return nextAt(now + clockOffsetMs_);
 }
 
 std::int64_t IdGenerator::nextAt(std::int64_t unixMs) {

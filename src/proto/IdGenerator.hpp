@@ -18,7 +18,8 @@ public:
     static constexpr int kSeqBits = 7;
     static constexpr std::uint32_t kMaxNodeId = (1u << kNodeBits) - 1;
 
-    explicit IdGenerator(std::uint32_t nodeId);
+    // `clockOffsetMs` shifts the wall clock (tests prove that nothing relies on node clocks).
+    explicit IdGenerator(std::uint32_t nodeId, std::int64_t clockOffsetMs = 0);
     std::int64_t next();
     std::int64_t nextAt(std::int64_t unixMs);  // for tests: the clock as a parameter
 
@@ -27,6 +28,7 @@ public:
 
 private:
     std::uint32_t nodeId_;
+    std::int64_t clockOffsetMs_;
     std::atomic<std::int64_t> lastTick_{0};  // (ms since epoch) << kSeqBits | sequence
 };
 

@@ -21,16 +21,16 @@ CommunityRecord fromRow(const Row& row) {
 
 }  // namespace
 
-CommunityRecord CommunityRepository::create(std::int64_t owner, const std::string& name, const std::string& icon,
-                                            const std::string& memo) {
+CommunityRepository::Created CommunityRepository::create(std::int64_t owner, const std::string& name,
+                                                         const std::string& icon, const std::string& memo) {
     Transaction transaction(db_);
     db_.execute("INSERT INTO communities (name, owner, icon, memo) VALUES (?, ?, ?, ?)", {name, owner, icon, memo});
     const auto id = static_cast<std::int64_t>(db_.lastInsertId());
-    ContactRepository(db_).join(owner, id);
+    auto joined = ContactRepository(db_).join(owner, id);
     auto community = find(id);
+    if (!community || !joined) throw DbError("community missing right after its insert", 0, false);
     transaction.commit();
-    if (!community) throw DbError("community missing right after its insert", 0, false);
-    return *community;
+    return {std::move(*community), *joined};
 }
 
 std::optional<CommunityRecord> CommunityRepository::find(std::int64_t id) {

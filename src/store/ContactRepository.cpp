@@ -12,10 +12,6 @@ namespace {
 // (the connection does not set CLIENT_FOUND_ROWS). Unlike INSERT IGNORE, other errors still fail.
 constexpr std::string_view kAddFriend =
     "INSERT INTO contacts (owner, target, category) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE id = id";
-// A new member's history starts where the message stream stands when they join.
-constexpr std::string_view kJoin =
-    "INSERT INTO contacts (owner, target, category, joined_pos) SELECT ?, ?, 2, s.pos FROM message_seq s "
-    "WHERE s.id = 1 ON DUPLICATE KEY UPDATE contacts.id = contacts.id";
 
 }  // namespace
 
@@ -43,8 +39,19 @@ std::vector<UserRecord> ContactRepository::friends(std::int64_t owner) {
     return users;
 }
 
-bool ContactRepository::join(std::int64_t user, std::int64_t community) {
-    return db_.execute(kJoin, {user, community}) > 0;
+std::optional<std::uint64_t> ContactRepository::join(std::int64_t user, std::int64_t community) {
+    if (!db_.inTransaction()) throw DbError("join outside a transaction", 0, false);
+    // The stream's lock first: it serialises joins with each other and with message commits, so
+    // the membership check below cannot race another join of the same user.
+    db_.query("SELECT pos FROM message_seq WHERE id = 1 FOR UPDATE", {});
+    if (isMember(user, community)) return std::nullopt;
+    db_.execute("UPDATE message_seq SET pos = pos + 1 WHERE id = 1", {});
+    auto rows = db_.query("SELECT pos FROM message_seq WHERE id = 1", {});
+    if (rows.empty()) throw DbError("message_seq has no row", 0, false);
+    const auto pos = static_cast<std::uint64_t>(asInt(rows[0][0]));
+    db_.execute("INSERT INTO contacts (owner, target, category, joined_pos) VALUES (?, ?, 2, ?)",
+                {user, community, static_cast<std::int64_t>(pos)});
+    return pos;
 }
 
 bool ContactRepository::isMember(std::int64_t user, std::int64_t community) {

@@ -3,6 +3,7 @@
 // jobs, by api (friends, join) and at login (which groups a user's sockets follow).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "store/Connection.hpp"
@@ -19,7 +20,11 @@ public:
     // Both directions in one transaction; repairs a half-made friendship (counts as Added).
     AddFriend addFriend(std::int64_t a, std::int64_t b);
     std::vector<UserRecord> friends(std::int64_t owner);   // ordered by nickname, then id
-    bool join(std::int64_t user, std::int64_t community);  // false: already a member
+    // Makes the user a member at the next stream position, which orders the join among the
+    // messages: the member sees exactly the group's messages after it. Returns that position,
+    // or nullopt if the user was a member already (no position is taken). Must run inside a
+    // transaction: the position's row lock is held to its commit.
+    std::optional<std::uint64_t> join(std::int64_t user, std::int64_t community);
     bool isMember(std::int64_t user, std::int64_t community);
     std::vector<std::int64_t> communityIds(std::int64_t user);  // ascending
 

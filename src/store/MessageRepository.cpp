@@ -134,6 +134,15 @@ std::vector<StoredMessage> MessageRepository::range(std::uint64_t first, std::ui
                   {asPos(first), asPos(last)}));
 }
 
+std::vector<StoredJoin> MessageRepository::joinsIn(std::uint64_t first, std::uint64_t last) {
+    std::vector<StoredJoin> out;
+    for (const Row& row : db_.query("SELECT joined_pos, owner, target FROM contacts WHERE category = 2 AND joined_pos "
+                                    "BETWEEN ? AND ? ORDER BY joined_pos",
+                                    {asPos(first), asPos(last)}))
+        out.push_back({static_cast<std::uint64_t>(asInt(row[0])), asInt(row[1]), asInt(row[2])});
+    return out;
+}
+
 std::vector<StoredMessage> MessageRepository::streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit) {
     const auto p = asPos(after);
     const auto n = static_cast<std::int64_t>(limit);

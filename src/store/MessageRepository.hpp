@@ -1,7 +1,7 @@
 // The message history in the `messages` table: appending batches at their stream positions,
 // a user's stream after a position (sync), a conversation's older pages (history), the
 // user's conversations with unread counts, read marks, and retention. Synchronous: for
-// MessageWriter's own thread and for Database::run jobs. The node does not call it yet.
+// MessageWriter's own thread and for Database::run jobs.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -24,6 +24,8 @@ public:
     std::uint64_t committedPosition();
     // Every message in [first, last], by position.
     std::vector<StoredMessage> range(std::uint64_t first, std::uint64_t last);
+    // Every group join that took a position in [first, last].
+    std::vector<StoredJoin> joinsIn(std::uint64_t first, std::uint64_t last);
 
     // The user's stream after `after`, oldest first, at most `limit`: single chats both ways
     // (what the user sent too, for their other devices) and the groups they are in, from the

@@ -6,8 +6,9 @@
 
 namespace chat::store {
 
-MessageWriter::MessageWriter(Limits limits, config::MysqlUrl url, std::chrono::seconds timeout)
-    : limits_(limits), connection_(std::move(url), timeout) {}
+MessageWriter::MessageWriter(Limits limits, config::MysqlUrl url, std::chrono::seconds timeout,
+                             metrics::Metrics& metrics)
+    : limits_(limits), metrics_(metrics), connection_(std::move(url), timeout) {}
 
 MessageWriter::~MessageWriter() {
     stop();
@@ -33,7 +34,7 @@ bool MessageWriter::append(NewMessage message, Committed done) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_ || !started_ || queue_.size() >= limits_.queueMax) return false;
-        queue_.push_back({std::move(message), std::move(done)});
+        queue_.push_back({std::move(message), std::move(done), std::chrono::steady_clock::now()});
     }
     wake_.notify_one();
     return true;
@@ -74,6 +75,9 @@ void MessageWriter::commit(std::vector<Pending>& batch) {
     } catch (const std::exception& e) {
         spdlog::warn("history: a batch of {} messages was not stored: {}", batch.size(), e.what());
     }
+    auto now = std::chrono::steady_clock::now();
+    (first ? metrics_.historyStored : metrics_.historyFailed).fetch_add(batch.size(), std::memory_order_relaxed);
+    for (const auto& p : batch) metrics_.historyCommitLatency.observe(now - p.appended);
     for (std::size_t i = 0; i < batch.size(); ++i)
         batch[i].done(first ? std::optional<std::uint64_t>(*first + i) : std::nullopt);
 }

@@ -2,7 +2,7 @@
 // sender's acknowledgement can wait for durability without costing one commit per message:
 // while one batch commits, the next gathers. Sessions append(); the callback runs on the
 // writer's thread, in append order, with the message's stream position or a failure.
-// Not used by the sessions yet.
+// Built by the Node, which hands it to the Dispatcher as its journal.
 #pragma once
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/Endpoint.hpp"
+#include "metrics/Metrics.hpp"
 #include "store/Connection.hpp"
 #include "store/Records.hpp"
 
@@ -31,7 +32,7 @@ public:
         std::size_t queueMax = 50000;       // messages waiting before append() refuses
     };
 
-    MessageWriter(Limits limits, config::MysqlUrl url, std::chrono::seconds timeout);
+    MessageWriter(Limits limits, config::MysqlUrl url, std::chrono::seconds timeout, metrics::Metrics& metrics);
     ~MessageWriter();  // stops
     MessageWriter(const MessageWriter&) = delete;
     MessageWriter& operator=(const MessageWriter&) = delete;
@@ -46,6 +47,7 @@ private:
     struct Pending {
         NewMessage message;
         Committed done;
+        std::chrono::steady_clock::time_point appended;
     };
 
     void loop();
@@ -53,6 +55,7 @@ private:
     void commit(std::vector<Pending>& batch);
 
     const Limits limits_;
+    metrics::Metrics& metrics_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Pending> queue_;  // bounded by limits_.queueMax

@@ -55,6 +55,13 @@ struct StoredMessage {
     std::string frame;  // without "pos"
 };
 
+// A group membership at the stream position it took.
+struct StoredJoin {
+    std::uint64_t pos = 0;
+    std::int64_t user = 0;
+    std::int64_t group = 0;
+};
+
 struct HistoryPage {
     std::vector<StoredMessage> messages;  // oldest first
     bool more = false;                    // older ones exist

@@ -85,5 +85,7 @@ CREATE TABLE IF NOT EXISTS read_marks (
   PRIMARY KEY (user_id, kind, peer)
 ) ENGINE=InnoDB;
 
--- A member sees a group's messages from the position the stream had reached when they joined.
+-- A join takes a stream position of its own (ContactRepository::join); the member sees the
+-- group's messages after it. A node that missed the join's datagram finds it by that position.
 ALTER TABLE contacts ADD COLUMN IF NOT EXISTS joined_pos BIGINT UNSIGNED NOT NULL DEFAULT 0;
+ALTER TABLE contacts ADD INDEX IF NOT EXISTS k_contacts_joined (joined_pos);

@@ -24,10 +24,24 @@ struct Credentials {
     bool claimMalformed = false;
 };
 
-Credentials credentialsOf(const http::BeastRequest& req) {
-    Credentials c;
+using QueryParams = std::map<std::string, std::string>;
+
+QueryParams queryOf(const http::BeastRequest& req) {
     auto query = http::UrlCodec::splitTarget(std::string_view(req.target().data(), req.target().size())).second;
-    auto params = http::UrlCodec::parseForm(query).value_or(std::map<std::string, std::string>{});
+    return http::UrlCodec::parseForm(query).value_or(QueryParams{});
+}
+
+// The last stream position the device holds: nullopt when it gave none; false when malformed.
+std::optional<std::optional<std::uint64_t>> sinceOf(const QueryParams& params) {
+    auto it = params.find("since");
+    if (it == params.end() || it->second.empty()) return std::optional<std::uint64_t>{};
+    auto pos = proto::FrameParser::position(it->second);
+    if (!pos) return std::nullopt;
+    return pos;
+}
+
+Credentials credentialsOf(const http::BeastRequest& req, const QueryParams& params) {
+    Credentials c;
     if (auto it = params.find("token"); it != params.end()) c.token = it->second;
     auto auth = req[bhttp::field::authorization];
     if (c.token.empty() && auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer "))
@@ -71,15 +85,19 @@ void ChatEndpoint::upgrade(beast::tcp_stream stream, http::BeastRequest request,
         spdlog::info("ws: refused origin {} from {}", originValue, clientAddress);
         return refuse(holder, version, bhttp::status::forbidden, "origin not allowed");
     }
-    auto creds = credentialsOf(request);
+    auto params = queryOf(request);
+    auto creds = credentialsOf(request, params);
     if (creds.token.empty() || creds.claimMalformed)
         return refuse(holder, version, bhttp::status::unauthorized, "invalid or missing credentials");
+    auto since = sinceOf(params);
+    if (!since) return refuse(holder, version, bhttp::status::bad_request, "since must be a stream position");
 
     auto req = std::make_shared<http::BeastRequest>(std::move(request));
     services_.auth.check(
         creds.token, creds.claimedUser,
-        [this, holder, req, client = std::move(clientAddress)](auth::AuthStatus status, auth::Identity id) {
-            net::post(holder->get_executor(), [this, holder, req, client, status, id] {
+        [this, holder, req, since = *since, client = std::move(clientAddress)](auth::AuthStatus status,
+                                                                              auth::Identity id) {
+            net::post(holder->get_executor(), [this, holder, req, since, client, status, id] {
                 if (status == auth::AuthStatus::Unavailable)
                     return refuse(holder, req->version(), bhttp::status::service_unavailable, "service unavailable");
                 if (status == auth::AuthStatus::Invalid) {
@@ -87,7 +105,8 @@ void ChatEndpoint::upgrade(beast::tcp_stream stream, http::BeastRequest request,
                     return refuse(holder, req->version(), bhttp::status::unauthorized,
                                   "invalid or missing credentials");
                 }
-                std::make_shared<ChatSession>(std::move(*holder), id, client, services_)->start(std::move(*req));
+                std::make_shared<ChatSession>(std::move(*holder), id, client, services_)
+                    ->start(std::move(*req), since);
             });
         });
 }

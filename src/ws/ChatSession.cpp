@@ -7,6 +7,7 @@
 #include <boost/beast/websocket/error.hpp>
 
 #include "store/ContactRepository.hpp"
+#include "store/MessageRepository.hpp"
 #include "store/UserRepository.hpp"
 
 namespace chat::ws {
@@ -37,17 +38,25 @@ metrics::InCmd inCmdOf(proto::Cmd cmd) {
 
 }  // namespace
 
+// One page of a device's stream from the history, and where the stream stood then.
+struct ChatSession::SyncPage {
+    std::uint64_t after = 0;  // the page holds positions after this one
+    std::vector<store::StoredMessage> messages;
+    std::uint64_t committed = 0;
+};
+
 ChatSession::ChatSession(beast::tcp_stream&& stream, auth::Identity identity, std::string client, ChatServices services)
     : Recipient(identity.userId, identity.tokenId),
       ws_(std::move(stream)),
       closeTimer_(ws_.get_executor()),
       services_(services),
       client_(std::move(client)),
-      opened_(std::chrono::steady_clock::now()) {}
+      opened_(std::chrono::steady_clock::now()),
+      sync_(services_.cfg.maxQueueBytes) {}
 
 ChatSession::~ChatSession() = default;
 
-void ChatSession::start(http::BeastRequest request) {
+void ChatSession::start(http::BeastRequest request, std::optional<std::uint64_t> since) {
     websocket::stream_base::timeout timeouts;
     timeouts.handshake_timeout = services_.cfg.handshakeTimeout;
     timeouts.idle_timeout = services_.cfg.idleTimeout;
@@ -56,7 +65,8 @@ void ChatSession::start(http::BeastRequest request) {
     ws_.read_message_max(kHardCapFactor * services_.cfg.maxFrameBytes);
     ws_.auto_fragment(false);
     // Registered before memberships are loaded, so a join announced meanwhile is not lost;
-    // deliveries queue up until the handshake is done.
+    // live frames are held from here on until the history has been sent.
+    startSync(since);
     registered_ = true;
     services_.hub.add(shared_from_this());
     loadGroups(std::make_shared<http::BeastRequest>(std::move(request)));
@@ -95,7 +105,10 @@ void ChatSession::onAccept(beast::error_code ec, bool groupsLoaded) {
             net::post(ws_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
         }
     }
-    if (!groupsLoaded) startClose({websocket::close_code::try_again_later, "service unavailable"});
+    if (groupsLoaded)
+        fetchSyncPage();
+    else
+        startClose({websocket::close_code::try_again_later, "service unavailable"});
     doRead();  // also receives the peer's answer to a close
 }
 
@@ -146,6 +159,12 @@ void ChatSession::handleFrame() {
                 return doRead();
             }
             return publish(std::move(frame));
+        case proto::Cmd::Sync:
+            if (startSync(frame.since))
+                fetchSyncPage();
+            else
+                reply(proto::MessageCodec::error(409, "a sync is already running", frame.cid));
+            return doRead();
         default:
             return doRead();  // heartbeat: its arrival already reset the idle timer
     }
@@ -178,23 +197,128 @@ void ChatSession::publish(ClientFrame frame) {
     m.id = services_.ids.next();
     m.createat = proto::IdGenerator::unixMsOf(m.id);
     m.userid = userId();
-    auto encoded = std::make_shared<const std::string>(proto::MessageCodec::encode(m));
-    switch (services_.dispatcher.publish(m, encoded, this)) {
-        case hub::PublishResult::Sent:
-            reply(proto::MessageCodec::ack(m.id, frame.cid, m.createat));
+    auto cid = frame.cid;
+    auto result = services_.dispatcher.publish(
+        m, proto::MessageCodec::encode(m), weak_from_this(), cid,
+        [self = shared_from_this(), cid](std::optional<std::uint64_t> pos) {
+            net::post(self->ws_.get_executor(), [self, cid, stored = pos.has_value()] { self->onCommitted(stored, cid); });
+        });
+    switch (result) {
+        case hub::PublishResult::Queued:
+            ++unacked_;
             break;
         case hub::PublishResult::TooLarge:
-            reply(proto::MessageCodec::error(413, "message too large", frame.cid));
+            reply(proto::MessageCodec::error(413, "message too large", cid));
             break;
-        case hub::PublishResult::BusError:
-            reply(proto::MessageCodec::error(503, "service unavailable, try again", frame.cid));
+        case hub::PublishResult::Busy:
+            reply(proto::MessageCodec::error(503, "service busy, try again", cid));
             break;
     }
+    if (unacked_ < services_.cfg.maxUnacked) return doRead();
+    readPaused_ = true;  // the next commit resumes reading
+}
+
+// The ack itself comes through the stream, in order; only a failure is answered here.
+void ChatSession::onCommitted(bool stored, const std::string& cid) {
+    --unacked_;
+    if (!stored) reply(proto::MessageCodec::error(503, "message not stored, try again", cid));
+    resumeReading();
+}
+
+void ChatSession::resumeReading() {
+    if (!readPaused_ || closing_) return;
+    readPaused_ = false;
     doRead();
 }
 
-void ChatSession::reply(std::string text) {
-    deliver(std::make_shared<const std::string>(std::move(text)));
+// Live frames are held from here until finishSync(); a device without a position gets the
+// recent part of its stream. False if a sync runs already.
+bool ChatSession::startSync(std::optional<std::uint64_t> since) {
+    std::lock_guard lock(queueMutex_);
+    if (sync_.syncing()) return false;
+    syncRecent_ = !since || *since == 0;
+    sync_.begin(since.value_or(0));
+    return true;
+}
+
+void ChatSession::resync() {
+    {
+        std::lock_guard lock(queueMutex_);
+        // A running sync pages on to the history's end, across the hole.
+        if (stopped_ || sync_.syncing()) return;
+        sync_.begin(sync_.last());
+    }
+    net::post(ws_.get_executor(), [self = shared_from_this()] { self->fetchSyncPage(); });
+}
+
+void ChatSession::fetchSyncPage() {
+    if (pageInFlight_ || syncWaitsForQueue_ || closing_ || !accepted_) return;
+    std::uint64_t after = 0;
+    {
+        std::lock_guard lock(queueMutex_);
+        if (!sync_.syncing()) return;
+        after = sync_.last();
+    }
+    pageInFlight_ = true;
+    auto recent = std::exchange(syncRecent_, false);
+    const auto& cfg = services_.cfg;
+    auto self = shared_from_this();
+    services_.db.run<SyncPage>(
+        [user = userId(), after, recent, count = cfg.syncRecent, limit = cfg.syncPage](store::Connection& c) {
+            store::MessageRepository history(c);
+            SyncPage page;
+            // Read first: whatever commits later has a larger position.
+            page.committed = history.committedPosition();
+            page.after = recent ? history.recentStart(user, count) : after;
+            page.messages = history.streamAfter(user, page.after, limit);
+            return page;
+        },
+        [self](store::Outcome<SyncPage> r) {
+            net::post(self->ws_.get_executor(), [self, r = std::move(r)]() mutable {
+                if (!r.ok()) {
+                    // Without the history the device would have a hole: it reconnects later instead.
+                    spdlog::warn("ws: could not read the history of user {}", self->userId());
+                    return self->startClose({websocket::close_code::try_again_later, "service unavailable"});
+                }
+                self->onSyncPage(std::move(*r.value));
+            });
+        });
+}
+
+void ChatSession::onSyncPage(SyncPage page) {
+    pageInFlight_ = false;
+    if (closing_) return;
+    const bool more = page.messages.size() >= services_.cfg.syncPage;
+    {
+        std::lock_guard lock(queueMutex_);
+        if (stopped_) return;
+        sync_.sent(page.after);  // a recent-only sync starts there
+        for (const auto& m : page.messages) {
+            enqueue(std::make_shared<const std::string>(proto::MessageCodec::withPos(m.frame, m.pos)));
+            sync_.sent(m.pos);
+        }
+        if (!more) sync_.clamp(page.committed);
+        services_.metrics.syncFrames.fetch_add(page.messages.size(), std::memory_order_relaxed);
+        // A long history goes out a page at a time, each once the previous one has drained.
+        if (more && queuedBytes_ > services_.cfg.maxQueueBytes / 2) {
+            syncWaitsForQueue_ = true;
+            return;
+        }
+    }
+    if (more) return fetchSyncPage();
+    finishSync();
+}
+
+void ChatSession::finishSync() {
+    std::lock_guard lock(queueMutex_);
+    auto held = sync_.finish();
+    if (!held) {
+        // Live frames overflowed the hold while paging: the history has them, page on.
+        net::post(ws_.get_executor(), [self = shared_from_this()] { self->fetchSyncPage(); });
+        return;
+    }
+    enqueue(std::make_shared<const std::string>(proto::MessageCodec::syncEnd(sync_.last())));
+    for (auto& frame : *held) enqueue(std::move(frame));
 }
 
 void ChatSession::badFrame(int code, const std::string& msg, const std::string& cid) {
@@ -209,23 +333,37 @@ void ChatSession::badFrame(int code, const std::string& msg, const std::string& 
     reply(proto::MessageCodec::error(code, msg, cid));
 }
 
-void ChatSession::deliver(const hub::SharedFrame& frame) {
+void ChatSession::reply(std::string text) {
+    queueLive(std::make_shared<const std::string>(std::move(text)), 0, false);
+}
+
+void ChatSession::deliver(const hub::SharedFrame& frame, std::uint64_t pos) {
+    queueLive(frame, pos, false);
+}
+
+void ChatSession::acknowledge(const hub::SharedFrame& ack, std::uint64_t pos) {
+    queueLive(ack, pos, true);
+}
+
+void ChatSession::queueLive(const hub::SharedFrame& frame, std::uint64_t pos, bool ack) {
     {
         std::lock_guard lock(queueMutex_);
         if (stopped_) return;
-        if (queuedBytes_ + frame->size() <= services_.cfg.maxQueueBytes) {
-            queue_.push_back(frame);
-            queuedBytes_ += frame->size();
-            if (writing_ || !accepted_) return;
-            writing_ = true;
-            net::post(ws_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
-            return;
-        }
+        if (sync_.live(frame, pos, ack) != StreamSync::Live::Send) return;
+        if (queuedBytes_ + frame->size() <= services_.cfg.maxQueueBytes) return enqueue(frame);
         stopped_ = true;
     }
     services_.metrics.slowConsumerDisconnects.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("ws: user={} from={} is a slow consumer, closing", userId(), client_);
     close(hub::CloseCode::PolicyViolation, "slow consumer");
+}
+
+void ChatSession::enqueue(hub::SharedFrame frame) {
+    queuedBytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    if (writing_ || !accepted_) return;
+    writing_ = true;
+    net::post(ws_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
 }
 
 void ChatSession::doWrite() {
@@ -244,11 +382,17 @@ void ChatSession::doWrite() {
 }
 
 void ChatSession::onWrite(beast::error_code ec) {
+    bool nextSyncPage = false;
     {
         std::lock_guard lock(queueMutex_);
         queuedBytes_ -= queue_.front()->size();
         queue_.pop_front();
+        if (syncWaitsForQueue_ && queuedBytes_ <= services_.cfg.maxQueueBytes / 4) {
+            syncWaitsForQueue_ = false;
+            nextSyncPage = true;
+        }
     }
+    if (nextSyncPage && !ec) fetchSyncPage();
     if (ec) {
         std::lock_guard lock(queueMutex_);
         writing_ = false;

@@ -1,8 +1,11 @@
-// One WebSocket connection of an authenticated user. Reads frames one at a time (the next
-// read starts when the previous frame is handled, which keeps a client's messages in
-// order and pushes back on fast senders), validates and stamps them, and hands them to
-// the Dispatcher. Outgoing frames go through a bounded queue; a client that stops reading
-// is closed as a slow consumer instead of holding anyone else up.
+// One WebSocket connection of an authenticated user. Reads frames in order, validates and
+// stamps them and hands them to the Dispatcher, which stores them and delivers them in the
+// cluster's order; up to max-unacked of the connection's messages may wait for their commit
+// before reading pauses (which pushes back on fast senders). On connecting, and when the
+// client asks (cmd 12), the session first sends what the device missed from the history,
+// then {"cmd":13}, then live frames, with StreamSync making the hand-over seamless.
+// Outgoing frames go through a bounded queue; a client that stops reading is closed as a
+// slow consumer instead of holding anyone else up.
 #pragma once
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -12,11 +15,17 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "http/UpgradeHandler.hpp"
 #include "hub/Recipient.hpp"
 #include "proto/FrameParser.hpp"
 #include "ws/ChatServices.hpp"
+#include "ws/StreamSync.hpp"
+
+namespace chat::store {
+struct StoredMessage;
+}
 
 namespace chat::ws {
 
@@ -25,12 +34,18 @@ public:
     ChatSession(boost::beast::tcp_stream&& stream, auth::Identity identity, std::string client, ChatServices services);
     ~ChatSession() override;
 
-    void start(http::BeastRequest request);
+    // `since`: the last stream position the device holds; nullopt: it holds none (it gets the
+    // recent part of its stream only).
+    void start(http::BeastRequest request, std::optional<std::uint64_t> since);
 
-    void deliver(const hub::SharedFrame& frame) override;
+    void deliver(const hub::SharedFrame& frame, std::uint64_t pos) override;
+    void acknowledge(const hub::SharedFrame& ack, std::uint64_t pos) override;
+    void resync() override;
     void close(hub::CloseCode code, std::string_view reason) override;
 
 private:
+    struct SyncPage;
+
     void loadGroups(std::shared_ptr<http::BeastRequest> request);
     void onAccept(boost::beast::error_code ec, bool groupsLoaded);
     void doRead();
@@ -38,8 +53,16 @@ private:
     void handleFrame();
     void checkRecipient(proto::ClientFrame frame);
     void publish(proto::ClientFrame frame);
+    void onCommitted(bool stored, const std::string& cid);
+    void resumeReading();
+    bool startSync(std::optional<std::uint64_t> since);
+    void fetchSyncPage();
+    void onSyncPage(SyncPage page);
+    void finishSync();
     void reply(std::string text);
     void badFrame(int code, const std::string& msg, const std::string& cid);
+    void queueLive(const hub::SharedFrame& frame, std::uint64_t pos, bool ack);
+    void enqueue(hub::SharedFrame frame);  // queueMutex_ held
     void doWrite();
     void onWrite(boost::beast::error_code ec);
     void startClose(boost::beast::websocket::close_reason reason);
@@ -55,11 +78,20 @@ private:
     bool registered_ = false;
     bool closing_ = false;  // strand only
     std::deque<std::chrono::steady_clock::time_point> badFrames_;
+    // Strand only: messages waiting for their commit, and whether reading waits for them.
+    std::size_t unacked_ = 0;
+    bool readPaused_ = false;
+    // Strand only: a history page is being read, or waits for the queue to drain. Whether a
+    // sync runs at all is sync_.syncing(), under the queue mutex.
+    bool pageInFlight_ = false;
+    bool syncWaitsForQueue_ = false;
+    bool syncRecent_ = false;  // the device gave no position: start from its recent messages
 
-    // The send queue is shared with delivering threads.
+    // The send queue and the stream hand-over are shared with delivering threads.
     std::mutex queueMutex_;
     std::deque<hub::SharedFrame> queue_;
     std::size_t queuedBytes_ = 0;
+    StreamSync sync_;
     bool writing_ = false;
     bool accepted_ = false;  // frames are written only after the handshake
     bool stopped_ = false;   // no more deliveries accepted

@@ -32,7 +32,7 @@ namespace {
 constexpr auto kNakDelay = milliseconds(5);
 constexpr auto kNakInterval = milliseconds(50);
 constexpr auto kGapTimeout = milliseconds(5000);
-constexpr std::size_t kPiece = 1384;
+constexpr std::size_t kPiece = 1376;
 
 StreamLimits limits(std::size_t maxPending = 1000, std::size_t maxMessage = 64u << 10) {
     StreamLimits l;
@@ -376,7 +376,7 @@ TEST_F(PeerStreamTest, AGivenUpPieceAbandonsOnlyItsMessage) {
 
 TEST_F(PeerStreamTest, AbandonsAMessageThatWouldReassembleLargerThanTheMaximum) {
     PeerStream s(limits(1000, 2000), 1);
-    remember(origin.send(std::string(2500, 'x')));  // two pieces of at most 1384 bytes
+    remember(origin.send(std::string(2500, 'x')));  // two pieces of at most 1376 bytes
     sendUpTo(3);
     for (std::uint64_t seq = 1; seq <= 3; ++seq)
         EXPECT_EQ(s.onData(bySeq.at(seq).header, bySeq.at(seq).payload, t0, out), Fed::Accepted);

@@ -36,8 +36,8 @@ namespace {
 constexpr std::uint32_t kNode = 7;
 constexpr std::uint64_t kIncarnation = 1000;
 constexpr std::size_t kMaxMessage = 64u << 10;
-constexpr std::size_t kPiece = 1384;
-constexpr std::size_t kOverhead = 56 + 32;  // header and MAC around every payload
+constexpr std::size_t kPiece = 1376;
+constexpr std::size_t kOverhead = 64 + 32;  // header and MAC around every payload
 
 DatagramHeader chatTo(std::int64_t target, std::int64_t sender, TargetKind targetKind = TargetKind::User) {
     DatagramHeader h;
@@ -141,7 +141,7 @@ TEST_F(SequencerTest, KeepsTheCallersKindAndTargetButOverridesItsOwnFields) {
 
 // --- fragmentation
 
-TEST_F(SequencerTest, CutsMessagesInto1384BytePiecesThatFitOneEthernetFrame) {
+TEST_F(SequencerTest, CutsMessagesInto1376BytePiecesThatFitOneEthernetFrame) {
     const std::pair<std::size_t, std::vector<std::size_t>> cases[] = {
         {0, {0}},
         {1, {1}},

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "HubFakes.hpp"
@@ -16,16 +18,19 @@ using chat::hub::Dispatcher;
 using chat::hub::Hub;
 using chat::hub::PublishResult;
 using chat::hub::SharedFrame;
+using chat::hub::StreamEntry;
+using chat::hub::StreamEvent;
 using chat::hub::testing::connection;
 using chat::hub::testing::FakeBroadcaster;
 using chat::hub::testing::FakeRecipient;
-using chat::hub::testing::frame;
 using chat::metrics::DropReason;
 using chat::proto::ChatMessage;
 using chat::proto::Cmd;
 using chat::proto::DatagramHeader;
 using chat::proto::DatagramKind;
 using chat::proto::TargetKind;
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -40,6 +45,7 @@ ChatMessage single(std::int64_t from, std::int64_t to) {
     m.cmd = Cmd::Single;
     m.dstid = to;
     m.content = "hi";
+    m.createat = 1700000000000;
     return m;
 }
 
@@ -49,22 +55,57 @@ ChatMessage group(std::int64_t from, std::int64_t groupId) {
     return m;
 }
 
-// A whole message as the bus hands it over: already checked, ordered and reassembled.
-DatagramHeader header(DatagramKind kind, TargetKind targetKind, std::int64_t target, std::int64_t sender) {
+// A whole datagram as the bus hands it over: already checked, ordered and reassembled.
+DatagramHeader header(DatagramKind kind, TargetKind targetKind, std::int64_t target, std::int64_t sender,
+                      std::uint64_t pos = 0) {
     DatagramHeader h;
     h.kind = kind;
     h.targetKind = targetKind;
     h.target = target;
     h.sender = sender;
+    h.pos = pos;
     return h;
 }
+
+// The history as the dispatcher sees it: appends wait until the test commits them.
+struct FakeJournal {
+    struct Entry {
+        ChatMessage message;
+        std::string frame;
+        Dispatcher::Committed done;
+    };
+    bool append(const ChatMessage& m, const std::string& frame, Dispatcher::Committed done) {
+        if (refusing) return false;
+        entries.push_back({m, frame, std::move(done)});
+        return true;
+    }
+    bool refusing = false;
+    std::vector<Entry> entries;
+};
 
 class DispatcherTest : public ::testing::Test {
 protected:
     void SetUp() override {
         for (const auto& c : {alice1, alice2, bob1, carol}) hub.add(c);
         dispatcher.onRevoke([this](std::int64_t tokenId) { revoked.push_back(tokenId); });
+        dispatcher.anchor(0);
     }
+
+    static Dispatcher::Limits limits() {
+        Dispatcher::Limits l;
+        l.maxMessage = kMaxMessage;
+        l.stream.holeWait = 100ms;
+        l.stream.holeTimeout = 1000ms;
+        return l;
+    }
+
+    // Alice's first connection sends; returns what `done` was told once the test commits.
+    PublishResult publish(const ChatMessage& m, const std::string& encoded = R"({"id":77})") {
+        return dispatcher.publish(m, encoded, alice1, "\"c1\"", [this](std::optional<std::uint64_t> pos) {
+            outcomes.push_back(pos);
+        });
+    }
+    void commit(std::size_t entry, std::optional<std::uint64_t> pos) { journal.entries.at(entry).done(pos); }
 
     std::uint64_t dropped(DropReason r) const { return metrics.busDropped[static_cast<std::size_t>(r)].load(); }
     std::size_t framesHere() const {
@@ -74,7 +115,15 @@ protected:
     chat::metrics::Metrics metrics;
     Hub hub{metrics};
     FakeBroadcaster bus;
-    Dispatcher dispatcher{kMaxMessage, hub, bus, metrics};
+    FakeJournal journal;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> fetches;
+    Dispatcher dispatcher{limits(), hub, bus,
+                          [this](const ChatMessage& m, const std::string& f, Dispatcher::Committed done) {
+                              return journal.append(m, f, std::move(done));
+                          },
+                          [this](std::uint64_t first, std::uint64_t last) { fetches.emplace_back(first, last); },
+                          metrics};
+    std::vector<std::optional<std::uint64_t>> outcomes;
     std::vector<std::int64_t> revoked;
     std::shared_ptr<FakeRecipient> alice1 = connection(kAlice, 11), alice2 = connection(kAlice, 12);
     std::shared_ptr<FakeRecipient> bob1 = connection(kBob, 21);
@@ -83,121 +132,225 @@ protected:
 
 }  // namespace
 
-// --- publish
+// --- publish: stored first, then broadcast and delivered at its position
 
-TEST_F(DispatcherTest, PublishBroadcastsOneDatagramNamingTargetAndSender) {
-    auto f = frame(R"({"id":77})");
-    EXPECT_EQ(dispatcher.publish(single(kAlice, kBob), f, alice1.get()), PublishResult::Sent);
+TEST_F(DispatcherTest, PublishStoresTheMessageAndSendsNothingBeforeItsCommit) {
+    EXPECT_EQ(publish(single(kAlice, kBob)), PublishResult::Queued);
+    ASSERT_EQ(journal.entries.size(), 1u);
+    EXPECT_EQ(journal.entries[0].frame, R"({"id":77})");
+    EXPECT_EQ(journal.entries[0].message.dstid, kBob);
+    EXPECT_TRUE(bus.sent.empty());
+    EXPECT_EQ(framesHere(), 0u);
+    EXPECT_TRUE(alice1->acks().empty());
+}
+
+TEST_F(DispatcherTest, CommittedMessageIsBroadcastOnceWithItsPositionInHeaderAndFrame) {
+    publish(single(kAlice, kBob));
+    commit(0, 1);
     ASSERT_EQ(bus.sent.size(), 1u);
     const auto& h = bus.sent[0].header;
     EXPECT_EQ(h.kind, DatagramKind::Chat);
     EXPECT_EQ(h.targetKind, TargetKind::User);
     EXPECT_EQ(h.target, kBob);
     EXPECT_EQ(h.sender, kAlice);
-    EXPECT_EQ(bus.sent[0].payload, *f);
+    EXPECT_EQ(h.pos, 1u);
+    EXPECT_EQ(bus.sent[0].payload, R"({"id":77,"pos":1})");
+    EXPECT_EQ(outcomes, (std::vector<std::optional<std::uint64_t>>{1}));
 }
 
-TEST_F(DispatcherTest, PublishDeliversASingleLocallyButNotToTheSendingConnection) {
-    auto f = frame("m");
-    dispatcher.publish(single(kAlice, kBob), f, alice1.get());
-    EXPECT_EQ(bob1->frameCount(), 1u);
+TEST_F(DispatcherTest, CommittedSingleReachesRecipientsAndTheSendersOtherDevicesWhileTheSenderGetsTheAck) {
+    publish(single(kAlice, kBob));
+    commit(0, 1);
+    ASSERT_EQ(bob1->frameCount(), 1u);
     EXPECT_EQ(alice2->frameCount(), 1u);
     EXPECT_EQ(alice1->frameCount(), 0u);
     EXPECT_EQ(carol->frameCount(), 0u);
     // Encoded once: every recipient holds the very bytes that went on the bus.
-    EXPECT_EQ(bob1->frames()[0].get(), f.get());
-    EXPECT_EQ(alice2->frames()[0].get(), f.get());
-    EXPECT_EQ(metrics.deliveries.load(), 2u);
+    EXPECT_EQ(*bob1->frames()[0], bus.sent[0].payload);
+    EXPECT_EQ(bob1->frames()[0].get(), alice2->frames()[0].get());
+    EXPECT_EQ(bob1->positions(), (std::vector<std::uint64_t>{1}));
+    ASSERT_EQ(alice1->acks().size(), 1u);
+    EXPECT_EQ(alice1->acks()[0].second, 1u);
+    auto ack = Json::parse(*alice1->acks()[0].first);
+    EXPECT_EQ(ack.at("cmd"), 1);
+    EXPECT_EQ(ack.at("id"), 77);
+    EXPECT_EQ(ack.at("cid"), "c1");
+    EXPECT_EQ(ack.at("pos"), 1);
+    EXPECT_EQ(ack.at("createat"), 1700000000000);
 }
 
-TEST_F(DispatcherTest, PublishNamesTheGroupAndDeliversToLocalMembers) {
+TEST_F(DispatcherTest, CommittedGroupMessageReachesLocalMembersOnly) {
     hub.addGroups(kAlice, {kGroup});
     hub.addGroups(kBob, {kGroup});
-    auto f = frame("g");
-    EXPECT_EQ(dispatcher.publish(group(kAlice, kGroup), f, alice1.get()), PublishResult::Sent);
+    publish(group(kAlice, kGroup));
+    commit(0, 1);
     ASSERT_EQ(bus.sent.size(), 1u);
     EXPECT_EQ(bus.sent[0].header.targetKind, TargetKind::Group);
     EXPECT_EQ(bus.sent[0].header.target, kGroup);
-    EXPECT_EQ(bus.sent[0].header.sender, kAlice);
     EXPECT_EQ(alice1->frameCount(), 0u);
+    EXPECT_EQ(alice1->acks().size(), 1u);
     EXPECT_EQ(alice2->frameCount(), 1u);
     EXPECT_EQ(bob1->frameCount(), 1u);
     EXPECT_EQ(carol->frameCount(), 0u);
     EXPECT_EQ(alice2->frames()[0].get(), bob1->frames()[0].get());
 }
 
-TEST_F(DispatcherTest, PublishRefusesAMessageLargerThanTheBusCarries) {
-    auto f = frame(std::string(kMaxMessage + 1, 'x'));
-    EXPECT_EQ(dispatcher.publish(single(kAlice, kBob), f, alice1.get()), PublishResult::TooLarge);
+TEST_F(DispatcherTest, PublishRefusesAMessageTooLargeForTheBusOnceItHasAPosition) {
+    EXPECT_EQ(publish(single(kAlice, kBob), std::string(kMaxMessage - 31, 'x')), PublishResult::TooLarge);
+    EXPECT_TRUE(journal.entries.empty());
+    EXPECT_EQ(publish(single(kAlice, kBob), std::string(kMaxMessage - 32, 'x')), PublishResult::Queued);
+}
+
+TEST_F(DispatcherTest, PublishReportsBusyWhenTheHistoryRefuses) {
+    journal.refusing = true;
+    EXPECT_EQ(publish(single(kAlice, kBob)), PublishResult::Busy);
+    EXPECT_TRUE(bus.sent.empty());
+    EXPECT_TRUE(outcomes.empty());
+}
+
+TEST_F(DispatcherTest, AFailedCommitDeliversNothingAndTellsTheSender) {
+    publish(single(kAlice, kBob));
+    commit(0, std::nullopt);
+    EXPECT_EQ(outcomes, (std::vector<std::optional<std::uint64_t>>{std::nullopt}));
     EXPECT_TRUE(bus.sent.empty());
     EXPECT_EQ(framesHere(), 0u);
+    EXPECT_TRUE(alice1->acks().empty());
 }
 
-TEST_F(DispatcherTest, PublishSendsAMessageOfExactlyTheLargestSizeAsOneBroadcast) {
-    // Far more than one datagram: cutting it into fragments is the bus's business.
-    auto f = frame(std::string(kMaxMessage, 'x'));
-    EXPECT_EQ(dispatcher.publish(single(kAlice, kBob), f, alice1.get()), PublishResult::Sent);
-    ASSERT_EQ(bus.sent.size(), 1u);
-    EXPECT_EQ(bus.sent[0].payload.size(), kMaxMessage);
-    EXPECT_EQ(bob1->frameCount(), 1u);
-}
-
-TEST_F(DispatcherTest, PublishDeliversNothingWhenTheBusFails) {
+TEST_F(DispatcherTest, ABusFailureAfterTheCommitStillDeliversHereBecauseTheMessageIsStored) {
     bus.failing = true;
-    EXPECT_EQ(dispatcher.publish(single(kAlice, kBob), frame("m"), alice1.get()), PublishResult::BusError);
-    EXPECT_EQ(framesHere(), 0u);
-    EXPECT_EQ(metrics.deliveries.load(), 0u);
+    publish(single(kAlice, kBob));
+    commit(0, 1);
+    EXPECT_EQ(bob1->frameCount(), 1u);
+    EXPECT_EQ(alice1->acks().size(), 1u);
 }
 
-// --- receive: chat
+// --- one order for the whole cluster
 
-TEST_F(DispatcherTest, ReceiveDeliversASingleToEveryConnectionOfTheTarget) {
-    const std::string payload = R"({"id":5,"userid":999,"cmd":10,"dstid":1})";
-    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kAlice, 999), payload);
+TEST_F(DispatcherTest, AMessageWaitsForEveryEarlierPositionBeforeAnyoneHereGetsIt) {
+    publish(single(kAlice, kBob));
+    commit(0, 2);  // position 1 belongs to another node's message, not here yet
+    EXPECT_EQ(bob1->frameCount(), 0u);
+    EXPECT_TRUE(alice1->acks().empty());
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kBob, kCarol, 1), R"({"from":"carol"})");
+    ASSERT_EQ(bob1->frameCount(), 2u);
+    EXPECT_EQ(*bob1->frames()[0], R"({"from":"carol"})");
+    EXPECT_EQ(bob1->positions(), (std::vector<std::uint64_t>{1, 2}));
+    EXPECT_EQ(alice1->acks().size(), 1u);
+}
+
+TEST_F(DispatcherTest, APositionThatDoesNotArriveIsFetchedFromTheHistoryAfterTheHoleWait) {
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kBob, kCarol, 3), R"({"n":3,"pos":3})");
+    auto start = std::chrono::steady_clock::now();
+    dispatcher.tick(start);
+    dispatcher.tick(start + 50ms);
+    EXPECT_TRUE(fetches.empty());
+    dispatcher.tick(start + 150ms);
+    ASSERT_EQ(fetches.size(), 1u);
+    EXPECT_EQ(fetches[0], (std::pair<std::uint64_t, std::uint64_t>{1, 2}));
+    StreamEntry one;
+    one.pos = 1;
+    one.target = kBob;
+    one.sender = kCarol;
+    one.frame = R"({"n":1})";
+    dispatcher.filled(1, 2, {one}, true);  // 2 is gone from the history (retention)
+    ASSERT_EQ(bob1->frameCount(), 2u);
+    EXPECT_EQ(*bob1->frames()[0], R"({"n":1,"pos":1})");
+    EXPECT_EQ(bob1->positions(), (std::vector<std::uint64_t>{1, 3}));
+    EXPECT_EQ(dispatcher.nextPosition(), 4u);
+}
+
+TEST_F(DispatcherTest, AHoleThatCannotBeFilledIsGivenUpAndEveryDeviceHereCatchesUpFromTheHistory) {
+    // Each connection is asked to re-sync before the position after the hole reaches it, so
+    // it can still fetch what the hole held once the history answers again.
+    std::vector<std::size_t> bobFramesWhenAsked;
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kBob, kCarol, 2), R"({"n":2})");
+    auto start = std::chrono::steady_clock::now();
+    dispatcher.tick(start);
+    dispatcher.tick(start + 1100ms);
+    for (const auto& c : {alice1, alice2, bob1, carol}) EXPECT_EQ(c->resyncs.load(), 1);
+    EXPECT_EQ(bob1->positions(), (std::vector<std::uint64_t>{2}));
+    EXPECT_EQ(metrics.streamGivenUp.load(), 1u);
+    EXPECT_TRUE(bus.sent.empty());  // a local matter, never broadcast
+}
+
+TEST_F(DispatcherTest, TheResyncComesBeforeThePositionAfterTheHole) {
+    struct Watcher : FakeRecipient {
+        using FakeRecipient::FakeRecipient;
+        void resync() override { framesAtResync = frameCount(); }
+        std::size_t framesAtResync = 99;
+    };
+    auto watcher = std::make_shared<Watcher>(kBob, 22);
+    hub.add(watcher);
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kBob, kCarol, 2), "m2");
+    auto start = std::chrono::steady_clock::now();
+    dispatcher.tick(start);
+    dispatcher.tick(start + 1100ms);
+    EXPECT_EQ(watcher->framesAtResync, 0u);
+    EXPECT_EQ(watcher->frameCount(), 1u);
+}
+
+TEST_F(DispatcherTest, NothingIsReleasedBeforeTheNodeKnowsWhereTheStreamStood) {
+    Dispatcher fresh{limits(), hub, bus, [](auto&&...) { return true; }, [](auto, auto) {}, metrics};
+    fresh.receive(header(DatagramKind::Chat, TargetKind::User, kBob, kCarol, 8), "m8");
+    fresh.receive(header(DatagramKind::Chat, TargetKind::User, kBob, kCarol, 7), "m7");
+    EXPECT_EQ(bob1->frameCount(), 0u);
+    fresh.anchor(7);  // 7 was committed before this node started: the device syncs it
+    ASSERT_EQ(bob1->frameCount(), 1u);
+    EXPECT_EQ(*bob1->frames()[0], "m8");
+}
+
+// --- receive: other nodes' messages
+
+TEST_F(DispatcherTest, ReceivedSingleReachesEveryConnectionOfTheTargetAsOneSharedFrame) {
+    const std::string payload = R"({"id":5,"userid":999,"cmd":10,"dstid":1,"pos":1})";
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kAlice, 999, 1), payload);
     ASSERT_EQ(alice1->frameCount(), 1u);
     ASSERT_EQ(alice2->frameCount(), 1u);
     EXPECT_EQ(*alice1->frames()[0], payload);
-    EXPECT_EQ(alice1->frames()[0].get(), alice2->frames()[0].get());  // one copy for everyone
+    EXPECT_EQ(alice1->frames()[0].get(), alice2->frames()[0].get());
     EXPECT_EQ(bob1->frameCount() + carol->frameCount(), 0u);
     EXPECT_EQ(metrics.deliveries.load(), 2u);
 }
 
-TEST_F(DispatcherTest, ReceiveDeliversASingleToTheSendersConnectionsHere) {
+TEST_F(DispatcherTest, ReceivedSingleReachesTheSendersConnectionsHere) {
     // Bob wrote from his phone on another node to someone who is not here.
-    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, 999, kBob), "m");
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, 999, kBob, 1), "m");
     EXPECT_EQ(bob1->frameCount(), 1u);
     EXPECT_EQ(alice1->frameCount() + alice2->frameCount() + carol->frameCount(), 0u);
     EXPECT_EQ(dropped(DropReason::NoRecipient), 0u);
 }
 
-TEST_F(DispatcherTest, ReceiveDeliversAGroupMessageToLocalMembers) {
+TEST_F(DispatcherTest, ReceivedGroupMessageReachesLocalMembers) {
     hub.addGroups(kBob, {kGroup});
     hub.addGroups(kCarol, {kGroup});
-    dispatcher.receive(header(DatagramKind::Chat, TargetKind::Group, kGroup, 999), "g");
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::Group, kGroup, 999, 1), "g");
     EXPECT_EQ(bob1->frameCount(), 1u);
     EXPECT_EQ(carol->frameCount(), 1u);
     EXPECT_EQ(bob1->frames()[0].get(), carol->frames()[0].get());
     EXPECT_EQ(alice1->frameCount() + alice2->frameCount(), 0u);
 }
 
-TEST_F(DispatcherTest, ReceiveDropsASingleForNobodyHereWithoutParsingIt) {
-    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, 998, 999), "{not json");
+TEST_F(DispatcherTest, AMessageForNobodyHereMovesTheStreamOnWithoutBeingParsed) {
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, 998, 999, 1), "{not json");
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::Group, kGroup + 1, kBob, 2), "{not json");
     EXPECT_EQ(framesHere(), 0u);
-    EXPECT_EQ(dropped(DropReason::NoRecipient), 1u);
-    EXPECT_EQ(dropped(DropReason::Malformed), 0u);
+    EXPECT_EQ(dropped(DropReason::NoRecipient), 2u);
+    EXPECT_EQ(dispatcher.nextPosition(), 3u);
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kBob, 999, 3), "m");
+    EXPECT_EQ(bob1->frameCount(), 1u);  // not held back by the dropped ones
 }
 
-TEST_F(DispatcherTest, ReceiveDropsAGroupMessageForAGroupWithNoMemberHere) {
-    hub.addGroups(kBob, {kGroup});
-    dispatcher.receive(header(DatagramKind::Chat, TargetKind::Group, kGroup + 1, kBob), "{not json");
-    EXPECT_EQ(framesHere(), 0u);  // the sender's own devices see group messages only as members
-    EXPECT_EQ(dropped(DropReason::NoRecipient), 1u);
+TEST_F(DispatcherTest, ARetransmittedPositionIsDeliveredOnce) {
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kBob, 999, 1), "m");
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kBob, 999, 1), "m");
+    EXPECT_EQ(bob1->frameCount(), 1u);
 }
 
 // --- membership and logout
 
-TEST_F(DispatcherTest, JoinGroupAddsTheGroupHereAndAnnouncesIt) {
-    dispatcher.joinGroup(kCarol, kGroup);
+TEST_F(DispatcherTest, JoinedAnnouncesTheJoinWithItsPositionAndAddsTheGroupHere) {
+    dispatcher.joined(kCarol, kGroup, 1);
     EXPECT_TRUE(hub.isMember(kCarol, kGroup));
     ASSERT_EQ(bus.sent.size(), 1u);
     const auto& h = bus.sent[0].header;
@@ -205,24 +358,48 @@ TEST_F(DispatcherTest, JoinGroupAddsTheGroupHereAndAnnouncesIt) {
     EXPECT_EQ(h.targetKind, TargetKind::Group);
     EXPECT_EQ(h.target, kGroup);
     EXPECT_EQ(h.sender, kCarol);
+    EXPECT_EQ(h.pos, 1u);
     EXPECT_EQ(bus.sent[0].payload, "");
 }
 
-TEST_F(DispatcherTest, JoinGroupStillJoinsLocallyWhenTheBusFails) {
+TEST_F(DispatcherTest, JoinedStillJoinsHereWhenTheBusFails) {
     bus.failing = true;
-    dispatcher.joinGroup(kCarol, kGroup);
+    dispatcher.joined(kCarol, kGroup, 1);
     EXPECT_TRUE(hub.isMember(kCarol, kGroup));
 }
 
-TEST_F(DispatcherTest, ReceivedJoinAddsTheGroupToAConnectedUser) {
-    dispatcher.receive(header(DatagramKind::Join, TargetKind::Group, kGroup, kCarol), "");
+TEST_F(DispatcherTest, AJoinTakesEffectInStreamOrderSoTheMemberGetsExactlyTheMessagesAfterIt) {
+    // The group message after the join arrives first; the one before it arrives too.
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::Group, kGroup, kAlice, 3), "after");
+    hub.addGroups(kAlice, {kGroup});
+    dispatcher.receive(header(DatagramKind::Join, TargetKind::Group, kGroup, kCarol, 2), "");
+    EXPECT_FALSE(hub.isMember(kCarol, kGroup));
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::Group, kGroup, kAlice, 1), "before");
     EXPECT_TRUE(hub.isMember(kCarol, kGroup));
-    dispatcher.receive(header(DatagramKind::Chat, TargetKind::Group, kGroup, kAlice), "g");
-    EXPECT_EQ(carol->frameCount(), 1u);  // at once, without reconnecting
+    ASSERT_EQ(carol->frameCount(), 1u);
+    EXPECT_EQ(*carol->frames()[0], "after");
+}
+
+TEST_F(DispatcherTest, AJoinFoundInTheHistoryIsAppliedLikeOneFromTheBus) {
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::Group, kGroup, kAlice, 2), "g");
+    hub.addGroups(kAlice, {kGroup});
+    auto start = std::chrono::steady_clock::now();
+    dispatcher.tick(start);
+    dispatcher.tick(start + 150ms);
+    ASSERT_EQ(fetches.size(), 1u);
+    StreamEntry join;
+    join.pos = 1;
+    join.event = StreamEvent::Join;
+    join.targetKind = TargetKind::Group;
+    join.target = kGroup;
+    join.sender = kCarol;
+    dispatcher.filled(1, 1, {join}, true);
+    EXPECT_TRUE(hub.isMember(kCarol, kGroup));
+    EXPECT_EQ(carol->frameCount(), 1u);
 }
 
 TEST_F(DispatcherTest, ReceivedJoinForAUserNotHereChangesNothing) {
-    dispatcher.receive(header(DatagramKind::Join, TargetKind::Group, kGroup, 999), "");
+    dispatcher.receive(header(DatagramKind::Join, TargetKind::Group, kGroup, 999, 1), "");
     EXPECT_FALSE(hub.holdsGroup(kGroup));
     EXPECT_FALSE(hub.holdsUser(999));
 }
@@ -263,6 +440,26 @@ TEST_F(DispatcherTest, ReceivedRevokeReachesTheTokenCacheEvenWithNobodyConnected
     EXPECT_EQ(dropped(DropReason::NoRecipient), 0u);
 }
 
+// --- notices (read marks) for one user's devices
+
+TEST_F(DispatcherTest, NotifyReachesTheUsersDevicesHereAndOnEveryNode) {
+    dispatcher.notify(kAlice, R"({"cmd":15})");
+    EXPECT_EQ(alice1->frameCount(), 1u);
+    EXPECT_EQ(alice2->frameCount(), 1u);
+    EXPECT_EQ(alice1->positions(), (std::vector<std::uint64_t>{0}));
+    EXPECT_EQ(bob1->frameCount() + carol->frameCount(), 0u);
+    ASSERT_EQ(bus.sent.size(), 1u);
+    EXPECT_EQ(bus.sent[0].header.kind, DatagramKind::Notice);
+    EXPECT_EQ(bus.sent[0].header.target, kAlice);
+    EXPECT_EQ(bus.sent[0].payload, R"({"cmd":15})");
+}
+
+TEST_F(DispatcherTest, ReceivedNoticeReachesOnlyThatUsersDevices) {
+    dispatcher.receive(header(DatagramKind::Notice, TargetKind::User, kBob, kBob), R"({"cmd":15})");
+    EXPECT_EQ(bob1->frameCount(), 1u);
+    EXPECT_EQ(alice1->frameCount() + alice2->frameCount() + carol->frameCount(), 0u);
+}
+
 TEST_F(DispatcherTest, ReceiveIgnoresTheBussOwnControlKinds) {
     for (auto kind : {DatagramKind::Heartbeat, DatagramKind::Nak, DatagramKind::Gone})
         dispatcher.receive(header(kind, TargetKind::User, kAlice, kBob), "m");
@@ -270,26 +467,4 @@ TEST_F(DispatcherTest, ReceiveIgnoresTheBussOwnControlKinds) {
     EXPECT_TRUE(revoked.empty());
     EXPECT_TRUE(alice1->closes().empty());
     EXPECT_TRUE(bus.sent.empty());
-}
-
-// --- losses the bus could not repair
-
-TEST_F(DispatcherTest, LostTellsEveryLocalConnectionOnceWithOneSharedGapFrame) {
-    dispatcher.lost(3);
-    for (const auto& c : {alice1, alice2, bob1, carol}) {
-        ASSERT_EQ(c->frameCount(), 1u);
-        EXPECT_EQ(c->frames()[0].get(), alice1->frames()[0].get());
-    }
-    auto j = nlohmann::json::parse(*alice1->frames()[0]);
-    EXPECT_EQ(j.at("cmd"), 14);
-    EXPECT_EQ(j.at("lost"), 3);
-    EXPECT_TRUE(j.at("msg").is_string());
-    EXPECT_TRUE(bus.sent.empty());  // a local notice, never broadcast
-}
-
-TEST_F(DispatcherTest, LostWithNobodyConnectedDeliversNothing) {
-    for (const auto& c : {alice1, alice2, bob1, carol}) hub.remove(*c);
-    dispatcher.lost(1);
-    EXPECT_EQ(framesHere(), 0u);
-    EXPECT_EQ(metrics.deliveries.load(), 0u);
 }

@@ -1,6 +1,7 @@
-// Test doubles for the hub's two seams: a connection that records what it was handed and
-// a bus that records what it was asked to send. Used by HubTest and DispatcherTest.
+// Test doubles for the hub's seams: a connection that records what it was handed, and a bus
+// that records what it was asked to send. Used by HubTest and DispatcherTest.
 #pragma once
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,10 +18,16 @@ class FakeRecipient : public Recipient {
 public:
     using Recipient::Recipient;
 
-    void deliver(const SharedFrame& frame) override {
+    void deliver(const SharedFrame& frame, std::uint64_t pos) override {
         std::lock_guard lock(mutex_);
         frames_.push_back(frame);
+        positions_.push_back(pos);
     }
+    void acknowledge(const SharedFrame& ack, std::uint64_t pos) override {
+        std::lock_guard lock(mutex_);
+        acks_.emplace_back(ack, pos);
+    }
+    void resync() override { resyncs.fetch_add(1); }
     void close(CloseCode code, std::string_view reason) override {
         std::lock_guard lock(mutex_);
         closes_.emplace_back(code, std::string(reason));
@@ -34,11 +41,23 @@ public:
         std::lock_guard lock(mutex_);
         return closes_;
     }
+    std::vector<std::uint64_t> positions() const {
+        std::lock_guard lock(mutex_);
+        return positions_;
+    }
+    std::vector<std::pair<SharedFrame, std::uint64_t>> acks() const {
+        std::lock_guard lock(mutex_);
+        return acks_;
+    }
     std::size_t frameCount() const { return frames().size(); }
+
+    std::atomic<int> resyncs{0};
 
 private:
     mutable std::mutex mutex_;
     std::vector<SharedFrame> frames_;
+    std::vector<std::uint64_t> positions_;
+    std::vector<std::pair<SharedFrame, std::uint64_t>> acks_;
     std::vector<std::pair<CloseCode, std::string>> closes_;
 };
 

@@ -45,7 +45,7 @@ TEST_F(HubTest, CountsConnectionsInTheGauge) {
 
 TEST_F(HubTest, SingleReachesEveryConnectionOfTheTargetAndTheSendersOtherConnections) {
     auto f = frame("m");
-    EXPECT_EQ(hub.deliverSingle(kBob, kAlice, f, alice1.get()), 3u);
+    EXPECT_EQ(hub.deliverSingle(kBob, kAlice, f, alice1.get(), 7), 3u);
     EXPECT_EQ(bob1->frameCount(), 1u);
     EXPECT_EQ(bob2->frameCount(), 1u);
     EXPECT_EQ(alice2->frameCount(), 1u);  // the sender's other device stays in sync
@@ -54,9 +54,25 @@ TEST_F(HubTest, SingleReachesEveryConnectionOfTheTargetAndTheSendersOtherConnect
     EXPECT_EQ(metrics.deliveries.load(), 3u);
 }
 
+TEST_F(HubTest, EveryRecipientIsToldTheFramesStreamPosition) {
+    hub.addGroups(kBob, {kGroup});
+    hub.deliverSingle(kBob, kAlice, frame("m"), nullptr, 41);
+    hub.deliverGroup(kGroup, frame("g"), nullptr, 42);
+    EXPECT_EQ(bob1->positions(), (std::vector<std::uint64_t>{41, 42}));
+    EXPECT_EQ(alice2->positions(), (std::vector<std::uint64_t>{41}));
+}
+
+TEST_F(HubTest, DeliverUserReachesOnlyThatUsersConnectionsOutsideTheStream) {
+    EXPECT_EQ(hub.deliverUser(kBob, frame("notice")), 2u);
+    EXPECT_EQ(bob1->positions(), (std::vector<std::uint64_t>{0}));
+    EXPECT_EQ(bob2->frameCount(), 1u);
+    EXPECT_EQ(alice1->frameCount() + alice2->frameCount() + carol->frameCount(), 0u);
+    EXPECT_EQ(hub.deliverUser(999, frame("notice")), 0u);
+}
+
 TEST_F(HubTest, SingleHandsEveryRecipientTheSameSharedFrame) {
     auto f = frame("shared");
-    hub.deliverSingle(kBob, kAlice, f, nullptr);
+    hub.deliverSingle(kBob, kAlice, f, nullptr, 7);
     for (const auto& c : {alice1, alice2, bob1, bob2}) {
         ASSERT_EQ(c->frameCount(), 1u);
         EXPECT_EQ(c->frames()[0].get(), f.get());
@@ -64,19 +80,19 @@ TEST_F(HubTest, SingleHandsEveryRecipientTheSameSharedFrame) {
 }
 
 TEST_F(HubTest, SingleToOneselfReachesEachOtherConnectionOnce) {
-    EXPECT_EQ(hub.deliverSingle(kAlice, kAlice, frame("note to self"), alice1.get()), 1u);
+    EXPECT_EQ(hub.deliverSingle(kAlice, kAlice, frame("note to self"), alice1.get(), 7), 1u);
     EXPECT_EQ(alice2->frameCount(), 1u);
     EXPECT_EQ(alice1->frameCount(), 0u);
 }
 
 TEST_F(HubTest, SingleToAUserNotConnectedHereReachesOnlyTheSendersOtherConnections) {
-    EXPECT_EQ(hub.deliverSingle(999, kAlice, frame("m"), alice1.get()), 1u);
+    EXPECT_EQ(hub.deliverSingle(999, kAlice, frame("m"), alice1.get(), 7), 1u);
     EXPECT_EQ(alice2->frameCount(), 1u);
     EXPECT_EQ(bob1->frameCount() + bob2->frameCount() + carol->frameCount(), 0u);
 }
 
 TEST_F(HubTest, SingleFromAnotherNodeReachesEveryConnectionOfTargetAndSender) {
-    EXPECT_EQ(hub.deliverSingle(kBob, kAlice, frame("m"), nullptr), 4u);
+    EXPECT_EQ(hub.deliverSingle(kBob, kAlice, frame("m"), nullptr, 7), 4u);
     EXPECT_EQ(alice1->frameCount(), 1u);
     EXPECT_EQ(alice2->frameCount(), 1u);
 }
@@ -86,7 +102,7 @@ TEST_F(HubTest, GroupReachesEveryLocalConnectionOfEveryMemberButTheSendingOne) {
     hub.addGroups(kBob, {kGroup, kOtherGroup});
     hub.addGroups(kCarol, {kOtherGroup});
     auto f = frame("g");
-    EXPECT_EQ(hub.deliverGroup(kGroup, f, alice1.get()), 3u);
+    EXPECT_EQ(hub.deliverGroup(kGroup, f, alice1.get(), 7), 3u);
     EXPECT_EQ(alice1->frameCount(), 0u);
     EXPECT_EQ(alice2->frameCount(), 1u);
     EXPECT_EQ(bob1->frameCount(), 1u);
@@ -98,7 +114,7 @@ TEST_F(HubTest, GroupReachesEveryLocalConnectionOfEveryMemberButTheSendingOne) {
 
 TEST_F(HubTest, GroupWithNoLocalMemberReachesNobody) {
     hub.addGroups(kAlice, {kGroup});
-    EXPECT_EQ(hub.deliverGroup(kOtherGroup, frame("g"), nullptr), 0u);
+    EXPECT_EQ(hub.deliverGroup(kOtherGroup, frame("g"), nullptr, 7), 0u);
     for (const auto& c : {alice1, alice2, bob1, bob2, carol}) EXPECT_EQ(c->frameCount(), 0u);
 }
 
@@ -118,7 +134,7 @@ TEST_F(HubTest, AddGroupsMergesWithExistingMemberships) {
     hub.addGroups(kBob, {kOtherGroup, kGroup});
     EXPECT_TRUE(hub.isMember(kBob, kGroup));
     EXPECT_TRUE(hub.isMember(kBob, kOtherGroup));
-    EXPECT_EQ(hub.deliverGroup(kGroup, frame("g"), nullptr), 2u);  // once per connection, not per join
+    EXPECT_EQ(hub.deliverGroup(kGroup, frame("g"), nullptr, 7), 2u);  // once per connection, not per join
 }
 
 TEST_F(HubTest, AddGroupsForAUserNotConnectedHereIsANoOp) {
@@ -133,7 +149,7 @@ TEST_F(HubTest, RemovingOneOfSeveralConnectionsKeepsTheUsersGroups) {
     hub.remove(*alice1);
     EXPECT_TRUE(hub.holdsUser(kAlice));
     EXPECT_TRUE(hub.isMember(kAlice, kGroup));
-    EXPECT_EQ(hub.deliverGroup(kGroup, frame("g"), nullptr), 1u);
+    EXPECT_EQ(hub.deliverGroup(kGroup, frame("g"), nullptr, 7), 1u);
     EXPECT_EQ(alice1->frameCount(), 0u);
     EXPECT_EQ(alice2->frameCount(), 1u);
 }
@@ -150,7 +166,7 @@ TEST_F(HubTest, RemovingTheLastConnectionDropsTheUserAndTheirMemberships) {
     auto again = connection(kCarol);
     hub.add(again);
     EXPECT_FALSE(hub.isMember(kCarol, kGroup));
-    EXPECT_EQ(hub.deliverGroup(kGroup, frame("g"), nullptr), 0u);
+    EXPECT_EQ(hub.deliverGroup(kGroup, frame("g"), nullptr, 7), 0u);
 }
 
 TEST_F(HubTest, RemovingAConnectionTwiceOrAnUnknownOneChangesNothing) {
@@ -159,12 +175,12 @@ TEST_F(HubTest, RemovingAConnectionTwiceOrAnUnknownOneChangesNothing) {
     FakeRecipient stranger(kBob, 99);  // same user, never added
     hub.remove(stranger);
     EXPECT_EQ(hub.connectionCount(), 4u);
-    EXPECT_EQ(hub.deliverSingle(kBob, kBob, frame("m"), nullptr), 2u);
+    EXPECT_EQ(hub.deliverSingle(kBob, kBob, frame("m"), nullptr, 7), 2u);
 }
 
 TEST_F(HubTest, ARemovedConnectionReceivesNothing) {
     hub.remove(*bob1);
-    EXPECT_EQ(hub.deliverSingle(kBob, kAlice, frame("m"), alice1.get()), 2u);
+    EXPECT_EQ(hub.deliverSingle(kBob, kAlice, frame("m"), alice1.get(), 7), 2u);
     EXPECT_EQ(bob1->frameCount(), 0u);
     EXPECT_EQ(bob2->frameCount(), 1u);
 }
@@ -203,8 +219,8 @@ TEST_F(HubTest, RecipientsMayCallBackIntoTheHubWhileBeingHandedAFrame) {
     class SelfRemoving : public FakeRecipient {
     public:
         explicit SelfRemoving(Hub& hub) : FakeRecipient(kCarol, 32), hub_(hub) {}
-        void deliver(const chat::hub::SharedFrame& f) override {
-            FakeRecipient::deliver(f);
+        void deliver(const chat::hub::SharedFrame& f, std::uint64_t pos) override {
+            FakeRecipient::deliver(f, pos);
             hub_.remove(*this);
         }
 
@@ -213,7 +229,7 @@ TEST_F(HubTest, RecipientsMayCallBackIntoTheHubWhileBeingHandedAFrame) {
     };
     auto slow = std::make_shared<SelfRemoving>(hub);
     hub.add(slow);
-    EXPECT_EQ(hub.deliverSingle(kCarol, kAlice, frame("m"), nullptr), 4u);
+    EXPECT_EQ(hub.deliverSingle(kCarol, kAlice, frame("m"), nullptr, 7), 4u);
     EXPECT_EQ(slow->frameCount(), 1u);
     EXPECT_EQ(hub.connectionCount(), 5u);
 }
@@ -223,8 +239,8 @@ TEST_F(HubTest, SurvivesConcurrentConnectsDisconnectsAndDeliveries) {
     std::atomic<bool> stop{false};
     std::thread deliverer([&] {
         while (!stop) {
-            hub.deliverGroup(kGroup, frame("g"), nullptr);
-            hub.deliverSingle(kAlice, kBob, frame("s"), nullptr);
+            hub.deliverGroup(kGroup, frame("g"), nullptr, 7);
+            hub.deliverSingle(kAlice, kBob, frame("s"), nullptr, 7);
         }
     });
     std::vector<std::thread> churners;

@@ -104,13 +104,30 @@ TEST(MessageCodec, EncodesWhatTheParserAcceptedWithTheNodesStamp) {
               R"({"id":100,"userid":8,"cmd":10,"dstid":3,"media":3,"url":"/mnt/v.ogg","amount":4,"createat":1})");
 }
 
-TEST(MessageCodec, AckCarriesTheAssignedIdTheClientsIdAndTheTime) {
-    EXPECT_EQ(MessageCodec::ack(42, R"("abc")", 1000), R"({"cmd":1,"id":42,"cid":"abc","createat":1000})");
-    EXPECT_EQ(MessageCodec::ack(42, "7", 1000), R"({"cmd":1,"id":42,"cid":7,"createat":1000})");
+TEST(MessageCodec, AckCarriesTheAssignedIdTheClientsIdTheTimeAndThePosition) {
+    EXPECT_EQ(MessageCodec::ack(42, R"("abc")", 1000, 9),
+              R"({"cmd":1,"id":42,"cid":"abc","createat":1000,"pos":9})");
+    EXPECT_EQ(MessageCodec::ack(42, "7", 1000, 9), R"({"cmd":1,"id":42,"cid":7,"createat":1000,"pos":9})");
 }
 
 TEST(MessageCodec, AckLeavesOutCidWhenTheClientGaveNone) {
-    EXPECT_EQ(MessageCodec::ack(42, "", 1000), R"({"cmd":1,"id":42,"createat":1000})");
+    EXPECT_EQ(MessageCodec::ack(42, "", 1000, 9), R"({"cmd":1,"id":42,"createat":1000,"pos":9})");
+}
+
+TEST(MessageCodec, WithPosAppendsThePositionToAnEncodedMessage) {
+    EXPECT_EQ(MessageCodec::withPos(R"({"id":1,"content":"}"})", 9007199254740991),
+              R"({"id":1,"content":"}","pos":9007199254740991})");
+    EXPECT_EQ(MessageCodec::withPos("{}", 3), R"({"pos":3})");
+    auto j = Json::parse(MessageCodec::withPos(R"({"id":5,"memo":"a \"q\" }"})", 12));
+    EXPECT_EQ(j["pos"], 12);
+    EXPECT_EQ(j["memo"], "a \"q\" }");
+}
+
+TEST(MessageCodec, SyncEndAndReadMarkNameTheirPosition) {
+    EXPECT_EQ(MessageCodec::syncEnd(0), R"({"cmd":13,"pos":0})");
+    EXPECT_EQ(MessageCodec::syncEnd(77), R"({"cmd":13,"pos":77})");
+    EXPECT_EQ(MessageCodec::readMark(false, 5, 9), R"({"cmd":15,"peer":5,"pos":9})");
+    EXPECT_EQ(MessageCodec::readMark(true, 6, 10), R"({"cmd":15,"group":6,"pos":10})");
 }
 
 TEST(MessageCodec, ErrorCarriesCodeMessageAndCid) {
@@ -130,6 +147,6 @@ TEST(MessageCodec, ErrorEscapesItsMessage) {
 TEST(MessageCodec, EchoesACidTheParserProducedExactly) {
     auto parsed = FrameParser::parse(R"({"id":"q\"uote","cmd":0})");
     ASSERT_TRUE(std::holds_alternative<ClientFrame>(parsed));
-    auto ack = Json::parse(MessageCodec::ack(1, std::get<ClientFrame>(parsed).cid, 2));
+    auto ack = Json::parse(MessageCodec::ack(1, std::get<ClientFrame>(parsed).cid, 2, 3));
     EXPECT_EQ(ack["cid"], "q\"uote");
 }

@@ -33,6 +33,7 @@ DatagramHeader header(DatagramKind kind, TargetKind targetKind) {
     h.fragCount = 0x0A0B;
     h.target = 0x0A0B0C0D0E0F1011;
     h.sender = 0x2122232425262728;
+    h.pos = 0x5152535455565758;
     return h;
 }
 
@@ -67,6 +68,7 @@ void expectRoundTrip(const DatagramHeader& h, const std::string& payload) {
     EXPECT_EQ(d.length, payload.size());
     EXPECT_EQ(d.target, h.target);
     EXPECT_EQ(d.sender, h.sender);
+    EXPECT_EQ(d.pos, h.pos);
     EXPECT_EQ(r.datagram->payload, payload);
 }
 
@@ -110,10 +112,10 @@ TEST(Datagram, RoundTripsNegativeAndExtremeValues) {
 }
 
 TEST(Datagram, RoundTripsTheLargestFragmentInOneEthernetFrame) {
-    EXPECT_EQ(kDatagramHeaderSize, 56u);
+    EXPECT_EQ(kDatagramHeaderSize, 64u);
     EXPECT_EQ(kDatagramMacSize, 32u);
     EXPECT_EQ(kMaxDatagramSize, 1500u - 20u - 8u);  // MTU minus the IPv4 and UDP headers
-    EXPECT_EQ(kMaxFragmentPayload, 1384u);
+    EXPECT_EQ(kMaxFragmentPayload, 1376u);
     auto h = header(DatagramKind::Chat, TargetKind::User);
     std::string payload(kMaxFragmentPayload, 'p');
     EXPECT_EQ(wire(h, payload).size(), kMaxDatagramSize);
@@ -122,15 +124,15 @@ TEST(Datagram, RoundTripsTheLargestFragmentInOneEthernetFrame) {
 
 // --- layout
 
-TEST(Datagram, HeaderIsExactly56BytesOfBigEndianFields) {
+TEST(Datagram, HeaderIsExactly64BytesOfBigEndianFields) {
     auto h = header(DatagramKind::Revoke, TargetKind::Group);
     Datagram::HeaderBytes head{};
     h.length = 0x00010203;
     Datagram::encodeHeader(h, head);
-    ASSERT_EQ(head.size(), 56u);
-    const std::uint8_t expected[56] = {
+    ASSERT_EQ(head.size(), 64u);
+    const std::uint8_t expected[64] = {
         'C',  'H',  'A',  'T',                           //  0 magic
-        2,                                               //  4 version
+        3,                                               //  4 version
         3,                                               //  5 kind: revoke
         2,                                               //  6 target kind: group
         0,                                               //  7 flags
@@ -144,14 +146,16 @@ TEST(Datagram, HeaderIsExactly56BytesOfBigEndianFields) {
         0x00, 0x01, 0x02, 0x03,                          // 36 length
         0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11,  // 40 target
         0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,  // 48 sender
+        0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58,  // 56 stream position
     };
-    for (std::size_t i = 0; i < 56; ++i) EXPECT_EQ(head[i], expected[i]) << "offset " << i;
+    for (std::size_t i = 0; i < 64; ++i) EXPECT_EQ(head[i], expected[i]) << "offset " << i;
 }
 
 TEST(Datagram, NumbersTheKindsAsDocumented) {
     const std::pair<DatagramKind, std::uint8_t> kinds[] = {
         {DatagramKind::Chat, 1},      {DatagramKind::Join, 2}, {DatagramKind::Revoke, 3},
         {DatagramKind::Heartbeat, 4}, {DatagramKind::Nak, 5},  {DatagramKind::Gone, 6},
+        {DatagramKind::Notice, 7},
     };
     for (auto [kind, number] : kinds) {
         auto bytes = wire(header(kind, TargetKind::None), "");
@@ -161,16 +165,16 @@ TEST(Datagram, NumbersTheKindsAsDocumented) {
     EXPECT_EQ(byteAt(wire(header(DatagramKind::Chat, TargetKind::User), ""), 6), 1);
 }
 
-TEST(Datagram, PutsThePayloadAtOffset56AndTheMacRightAfterIt) {
+TEST(Datagram, PutsThePayloadAtOffset64AndTheMacRightAfterIt) {
     std::string payload(0x0102, 'z');
     auto bytes = wire(header(DatagramKind::Chat, TargetKind::User), payload, '\x77');
-    ASSERT_EQ(bytes.size(), 56u + 0x0102 + 32u);
+    ASSERT_EQ(bytes.size(), 64u + 0x0102 + 32u);
     EXPECT_EQ(byteAt(bytes, 36), 0x00);
     EXPECT_EQ(byteAt(bytes, 37), 0x00);
     EXPECT_EQ(byteAt(bytes, 38), 0x01);
     EXPECT_EQ(byteAt(bytes, 39), 0x02);
-    EXPECT_EQ(bytes.substr(56, 0x0102), payload);
-    EXPECT_EQ(bytes.substr(56 + 0x0102), std::string(32, '\x77'));
+    EXPECT_EQ(bytes.substr(64, 0x0102), payload);
+    EXPECT_EQ(bytes.substr(64 + 0x0102), std::string(32, '\x77'));
 }
 
 TEST(Datagram, DecodedViewsPointIntoTheBuffer) {
@@ -178,19 +182,20 @@ TEST(Datagram, DecodedViewsPointIntoTheBuffer) {
     auto r = Datagram::decode(bytes);
     ASSERT_TRUE(r.datagram);
     const auto& d = *r.datagram;
-    EXPECT_EQ(d.payload.data(), bytes.data() + 56);
+    EXPECT_EQ(d.payload.data(), bytes.data() + 64);
     EXPECT_EQ(d.payload.size(), 7u);
     // The MAC covers the header and the payload, and nothing else.
     EXPECT_EQ(d.signedBytes.data(), bytes.data());
-    EXPECT_EQ(d.signedBytes.size(), 56u + 7u);
-    EXPECT_EQ(d.mac.data(), bytes.data() + 56 + 7);
+    EXPECT_EQ(d.signedBytes.size(), 64u + 7u);
+    EXPECT_EQ(d.mac.data(), bytes.data() + 64 + 7);
     EXPECT_EQ(d.mac.size(), 32u);
 }
 
-TEST(Datagram, SequencesChatJoinAndRevokeOnly) {
+TEST(Datagram, SequencesChatJoinRevokeAndNoticeOnly) {
     EXPECT_TRUE(isSequenced(DatagramKind::Chat));
     EXPECT_TRUE(isSequenced(DatagramKind::Join));
     EXPECT_TRUE(isSequenced(DatagramKind::Revoke));
+    EXPECT_TRUE(isSequenced(DatagramKind::Notice));
     EXPECT_FALSE(isSequenced(DatagramKind::Heartbeat));
     EXPECT_FALSE(isSequenced(DatagramKind::Nak));
     EXPECT_FALSE(isSequenced(DatagramKind::Gone));
@@ -200,8 +205,8 @@ TEST(Datagram, SequencesChatJoinAndRevokeOnly) {
 
 TEST(Datagram, RefusesFewerBytesThanAHeaderAndAMac) {
     auto bytes = wire(header(DatagramKind::Join, TargetKind::Group), "");
-    ASSERT_EQ(bytes.size(), 88u);
-    for (std::size_t n : {0u, 1u, 55u, 56u, 87u}) {
+    ASSERT_EQ(bytes.size(), 96u);
+    for (std::size_t n : {0u, 1u, 63u, 64u, 95u}) {
         auto r = Datagram::decode(std::string_view(bytes).substr(0, n));
         EXPECT_FALSE(r.datagram);
         EXPECT_EQ(r.error, DecodeError::TooShort) << n;
@@ -217,9 +222,9 @@ TEST(Datagram, RefusesABadMagic) {
     EXPECT_EQ(r.error, DecodeError::BadMagic);
 }
 
-TEST(Datagram, RefusesAnotherVersionIncludingVersion1) {
+TEST(Datagram, RefusesAnotherVersionIncludingTheEarlierOnes) {
     auto bytes = wire(header(DatagramKind::Chat, TargetKind::User), "x");
-    for (char version : {'\0', '\1', '\3', '\xff'}) {
+    for (char version : {'\0', '\1', '\2', '\4', '\xff'}) {
         bytes[4] = version;
         auto r = Datagram::decode(bytes);
         EXPECT_FALSE(r.datagram);
@@ -229,7 +234,7 @@ TEST(Datagram, RefusesAnotherVersionIncludingVersion1) {
 
 TEST(Datagram, RefusesAnUnknownKindOrTargetKind) {
     auto good = wire(header(DatagramKind::Chat, TargetKind::User), "x");
-    for (char kind : {'\0', '\7', '\xff'}) {
+    for (char kind : {'\0', '\x08', '\xff'}) {
         auto bytes = good;
         bytes[5] = kind;
         auto r = Datagram::decode(bytes);

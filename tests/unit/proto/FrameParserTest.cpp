@@ -172,16 +172,43 @@ TEST(FrameParser, AcceptsSingleAndGroupChat) {
 }
 
 TEST(FrameParser, RefusesEveryOtherCmd) {
-    for (const Json& cmd : {Json(1), Json(2), Json(9), Json(12), Json(99), Json(-10), Json("10"), Json(10.5), Json()}) {
+    for (const Json& cmd : {Json(1), Json(2), Json(9), Json(13), Json(99), Json(-10), Json("10"), Json(10.5), Json()}) {
         auto j = textFrame();
         j["cmd"] = cmd;
         auto e = refused(j);
         EXPECT_EQ(e.code, 400);
-        EXPECT_EQ(e.msg, "cmd must be 0, 10 or 11") << cmd.dump();
+        EXPECT_EQ(e.msg, "cmd must be 0, 10, 11 or 12") << cmd.dump();
     }
     auto j = textFrame();
     j.erase("cmd");
-    EXPECT_EQ(refused(j).msg, "cmd must be 0, 10 or 11");
+    EXPECT_EQ(refused(j).msg, "cmd must be 0, 10, 11 or 12");
+}
+
+// --- sync requests (cmd 12)
+
+TEST(FrameParser, AcceptsASyncRequestWithThePositionAsANumberOrADecimalString) {
+    auto frame = accepted(std::string(R"({"cmd":12,"since":42})"));
+    EXPECT_EQ(frame.message.cmd, Cmd::Sync);
+    EXPECT_EQ(frame.since, 42u);
+    EXPECT_EQ(accepted(std::string(R"({"cmd":12,"since":"9007199254740991"})")).since, 9007199254740991u);
+    EXPECT_EQ(accepted(std::string(R"({"id":"s1","cmd":12})")).since, 0u);  // no position: the recent part
+    EXPECT_EQ(accepted(std::string(R"({"id":"s1","cmd":12})")).cid, R"("s1")");
+}
+
+TEST(FrameParser, RefusesASyncPositionThatIsNotAWholeNumberBelow2To53) {
+    for (const char* bad : {R"("abc")", "-1", "1.5", "9007199254740992", "true", "[]", R"("")", R"(" 4")"}) {
+        auto e = refused(std::string(R"({"id":7,"cmd":12,"since":)") + bad + "}");
+        EXPECT_EQ(e.code, 400) << bad;
+        EXPECT_EQ(e.msg, "since must be a stream position (a whole number)") << bad;
+        EXPECT_EQ(e.cid, "7") << bad;
+    }
+}
+
+TEST(FrameParser, PositionReadsOnlyPlainDecimalDigits) {
+    EXPECT_EQ(FrameParser::position("0"), 0u);
+    EXPECT_EQ(FrameParser::position("123"), 123u);
+    for (const char* bad : {"", "+1", "-1", "1e3", "0x10", "12 ", "9007199254740992", "99999999999999999999"})
+        EXPECT_FALSE(FrameParser::position(bad).has_value()) << bad;
 }
 
 // --- dstid

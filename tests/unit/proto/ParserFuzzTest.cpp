@@ -123,7 +123,7 @@ struct Tally {
 
 std::string validDatagram(Fuzzer& f) {
     DatagramHeader h;
-    h.kind = static_cast<DatagramKind>(1 + f.below(6));
+    h.kind = static_cast<DatagramKind>(1 + f.below(7));
     h.targetKind = static_cast<TargetKind>(f.below(3));
     h.keyId = static_cast<std::uint8_t>(f.below(256));
     h.origin = static_cast<std::uint32_t>(f.any64());
@@ -133,6 +133,7 @@ std::string validDatagram(Fuzzer& f) {
     h.fragIndex = static_cast<std::uint16_t>(f.below(h.fragCount));
     h.target = static_cast<std::int64_t>(f.any64());
     h.sender = static_cast<std::int64_t>(f.any64());
+    h.pos = f.any64();
     auto payload = f.bytes(f.chance(80) ? 64 : chat::proto::kMaxFragmentPayload);
     h.length = static_cast<std::uint32_t>(payload.size());
     Datagram::HeaderBytes head{};
@@ -151,17 +152,18 @@ void checkDatagram(std::string_view in, Tally& t) {
     const auto& d = *r.datagram;
     const auto& h = d.header;
     const std::size_t len = h.length;
-    t.check(in.size() == 56 + len + 32, "size does not match length", in);
-    t.check(d.payload.data() == in.data() + 56 && d.payload.size() == len, "payload view", in);
-    t.check(d.signedBytes.data() == in.data() && d.signedBytes.size() == 56 + len, "signed view", in);
-    t.check(d.mac.data() == in.data() + 56 + len && d.mac.size() == 32, "mac view", in);
+    constexpr std::size_t kHead = chat::proto::kDatagramHeaderSize;
+    t.check(in.size() == kHead + len + 32, "size does not match length", in);
+    t.check(d.payload.data() == in.data() + kHead && d.payload.size() == len, "payload view", in);
+    t.check(d.signedBytes.data() == in.data() && d.signedBytes.size() == kHead + len, "signed view", in);
+    t.check(d.mac.data() == in.data() + kHead + len && d.mac.size() == 32, "mac view", in);
     t.check(h.fragCount > 0 && h.fragIndex < h.fragCount, "fragment fields", in);
     auto kind = static_cast<int>(h.kind), targetKind = static_cast<int>(h.targetKind);
-    t.check(kind >= 1 && kind <= 6 && targetKind >= 0 && targetKind <= 2, "kind out of range", in);
+    t.check(kind >= 1 && kind <= 7 && targetKind >= 0 && targetKind <= 2, "kind out of range", in);
     // Encoding the decoded header gives back the input, reserved bytes aside.
     Datagram::HeaderBytes again{};
     Datagram::encodeHeader(h, again);
-    for (std::size_t i = 0; i < 56; ++i) {
+    for (std::size_t i = 0; i < kHead; ++i) {
         if (i == 7 || (i >= 9 && i <= 11)) continue;
         t.check(again[i] == static_cast<std::uint8_t>(in[i]),
                 "header does not re-encode at offset " + std::to_string(i), in);
@@ -300,8 +302,10 @@ void checkFrame(std::string_view in, Tally& t) {
     const auto& frame = std::get<ClientFrame>(result);
     const auto& m = frame.message;
     t.check(isJsonIdText(frame.cid), "cid is not an id", in);
-    t.check(m.cmd == Cmd::Heartbeat || m.cmd == Cmd::Single || m.cmd == Cmd::Group, "cmd", in);
-    if (m.cmd == Cmd::Heartbeat) return;
+    t.check(m.cmd == Cmd::Heartbeat || m.cmd == Cmd::Single || m.cmd == Cmd::Group || m.cmd == Cmd::Sync, "cmd",
+            in);
+    t.check(frame.since <= (std::uint64_t{1} << 53) - 1, "since", in);
+    if (m.cmd == Cmd::Heartbeat || m.cmd == Cmd::Sync) return;
     t.check(m.dstid > 0 && m.dstid <= (std::int64_t{1} << 53) - 1, "dstid", in);
     auto media = static_cast<int>(m.media);
     t.check((media >= 1 && media <= 9) || media == 100, "media", in);

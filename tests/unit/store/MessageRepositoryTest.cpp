@@ -54,6 +54,14 @@ protected:
         return out;
     }
 
+    // Joins in a transaction of its own, as the API does; returns the join's position.
+    std::optional<std::uint64_t> join(std::int64_t user, std::int64_t group) {
+        Transaction t(db());
+        auto pos = ContactRepository(db()).join(user, group);
+        t.commit();
+        return pos;
+    }
+
     Connection& db() { return *connection_; }
     MessageRepository repo() { return MessageRepository(db()); }
 
@@ -91,9 +99,9 @@ TEST_F(MessageHistory, ARolledBackBatchLeavesNoHoleInThePositions) {
 
 TEST_F(MessageHistory, AUsersStreamHoldsSinglesBothWaysAndGroupsSinceJoining) {
     auto me = newUser(), friendId = newUser(), stranger = newUser(), owner = newUser();
-    auto group = CommunityRepository(db()).create(owner, "g", "", "").id;
+    auto group = CommunityRepository(db()).create(owner, "g", "", "").community.id;
     auto early = store({message(owner, ConversationKind::Group, group, "before I joined")});
-    ContactRepository(db()).join(me, group);
+    join(me, group);
     auto mine = store({message(friendId, ConversationKind::Single, me, "to me"),
                        message(me, ConversationKind::Single, friendId, "from me"),
                        message(stranger, ConversationKind::Single, friendId, "not mine"),
@@ -154,7 +162,7 @@ TEST_F(MessageHistory, HistoryPagesWalkBackWithoutOverlapOrHole) {
 
 TEST_F(MessageHistory, AGroupsHistoryIsForItsMembersOnly) {
     auto owner = newUser(), outsider = newUser();
-    auto group = CommunityRepository(db()).create(owner, "g", "", "").id;
+    auto group = CommunityRepository(db()).create(owner, "g", "", "").community.id;
     auto positions = store({message(owner, ConversationKind::Group, group, "hi")});
     EXPECT_FALSE(repo().history(outsider, {ConversationKind::Group, group}, std::nullopt, 10).has_value());
     auto page = repo().history(owner, {ConversationKind::Group, group}, std::nullopt, 10);
@@ -165,8 +173,8 @@ TEST_F(MessageHistory, AGroupsHistoryIsForItsMembersOnly) {
 
 TEST_F(MessageHistory, ConversationsAreMostRecentFirstWithUnreadCountsThatFollowReadMarks) {
     auto me = newUser(), ann = newUser(), bob = newUser();
-    auto group = CommunityRepository(db()).create(bob, "g", "", "").id;
-    ContactRepository(db()).join(me, group);
+    auto group = CommunityRepository(db()).create(bob, "g", "", "").community.id;
+    join(me, group);
     auto p =
         store({message(ann, ConversationKind::Single, me, "1"), message(ann, ConversationKind::Single, me, "2"),
                message(me, ConversationKind::Single, ann, "mine"), message(bob, ConversationKind::Group, group, "3"),
@@ -198,7 +206,8 @@ TEST_F(MessageHistory, RetentionByCountKeepsTheNewest) {
 
 TEST_F(MessageHistory, TheWriterGivesConcurrentSendersDistinctConsecutivePositionsInAppendOrder) {
     auto a = newUser(), b = newUser();
-    MessageWriter writer({.batchMax = 16}, *url_, 5s);
+    metrics::Metrics metrics;
+    MessageWriter writer({.batchMax = 16}, *url_, 5s, metrics);
     writer.start();
     std::mutex mutex;
     std::vector<std::pair<int, std::uint64_t>> committed;  // (sender thread * 1000 + index, position)
@@ -224,6 +233,43 @@ TEST_F(MessageHistory, TheWriterGivesConcurrentSendersDistinctConsecutivePositio
         lastOfThread[tag / 1000] = pos;
     }
     EXPECT_EQ(positions.size(), 200u);
+    EXPECT_EQ(metrics.historyStored.load(), 200u);
+}
+
+TEST_F(MessageHistory, AJoinTakesAPositionOfItsOwnBetweenTheGroupsMessages) {
+    auto owner = newUser(), me = newUser();
+    auto created = CommunityRepository(db()).create(owner, "g", "", "");
+    auto group = created.community.id;
+    auto before = store({message(owner, ConversationKind::Group, group, "before")});
+    EXPECT_GT(before[0], created.ownerJoinedAt);
+    auto joined = join(me, group);
+    ASSERT_TRUE(joined.has_value());
+    EXPECT_EQ(*joined, before[0] + 1);
+    EXPECT_EQ(repo().committedPosition(), *joined);
+    auto after = store({message(owner, ConversationKind::Group, group, "after")});
+    EXPECT_EQ(after[0], *joined + 1);
+    // The member sees exactly the messages after the join; the history says where it joined.
+    EXPECT_EQ(positionsOf(repo().streamAfter(me, 0, 100)), after);
+    EXPECT_EQ(repo().joinedAt(me, group), joined);
+    auto joins = repo().joinsIn(before[0], after[0]);
+    ASSERT_EQ(joins.size(), 1u);
+    EXPECT_EQ(joins[0].pos, *joined);
+    EXPECT_EQ(joins[0].user, me);
+    EXPECT_EQ(joins[0].group, group);
+}
+
+TEST_F(MessageHistory, JoiningAgainTakesNoPosition) {
+    auto owner = newUser();
+    auto group = CommunityRepository(db()).create(owner, "g", "", "").community.id;
+    auto committed = repo().committedPosition();
+    EXPECT_FALSE(join(owner, group).has_value());
+    EXPECT_EQ(repo().committedPosition(), committed);
+}
+
+TEST_F(MessageHistory, AJoinOutsideATransactionIsRefused) {
+    auto owner = newUser(), me = newUser();
+    auto group = CommunityRepository(db()).create(owner, "g", "", "").community.id;
+    EXPECT_THROW(ContactRepository(db()).join(me, group), DbError);
 }
 
 }  // namespace

@@ -159,13 +159,19 @@ TEST_F(Repositories, JoinIsIdempotentAndShowsInMembership) {
     CommunityRepository communities(db());
     const std::int64_t owner = newUser();
     const std::int64_t user = newUser();
-    const std::int64_t first = communities.create(owner, "first", "", "").id;
-    const std::int64_t second = communities.create(owner, "second", "", "").id;
+    const std::int64_t first = communities.create(owner, "first", "", "").community.id;
+    const std::int64_t second = communities.create(owner, "second", "", "").community.id;
+    auto join = [&](std::int64_t group) {
+        Transaction t(db());
+        auto pos = contacts.join(user, group);
+        t.commit();
+        return pos;
+    };
 
     EXPECT_FALSE(contacts.isMember(user, first));
-    EXPECT_TRUE(contacts.join(user, second));
-    EXPECT_TRUE(contacts.join(user, first));
-    EXPECT_FALSE(contacts.join(user, first));
+    EXPECT_TRUE(join(second).has_value());
+    EXPECT_TRUE(join(first).has_value());
+    EXPECT_FALSE(join(first).has_value());
     EXPECT_TRUE(contacts.isMember(user, first));
     EXPECT_EQ(contacts.communityIds(user), (std::vector<std::int64_t>{first, second}));
     EXPECT_TRUE(contacts.communityIds(newUser()).empty());
@@ -176,8 +182,9 @@ TEST_F(Repositories, CreatedCommunityHasItsOwnerAsMember) {
     CommunityRepository communities(db());
     ContactRepository contacts(db());
     const std::int64_t owner = newUser();
-    auto created = communities.create(owner, "Group \xE2\x9C\x93", "icon.png", "about");
+    auto [created, joinedAt] = communities.create(owner, "Group \xE2\x9C\x93", "icon.png", "about");
     EXPECT_GT(created.id, 0);
+    EXPECT_GT(joinedAt, 0u);
     EXPECT_EQ(created.name, "Group \xE2\x9C\x93");
     EXPECT_EQ(created.owner, owner);
     EXPECT_EQ(created.icon, "icon.png");

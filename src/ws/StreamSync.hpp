@@ -1,0 +1,56 @@
+// The hand-over between a device catching up from the history and its live frames. While a
+// sync runs, live stream frames are held back (up to a byte bound); when the history has been
+// paged to its end, the held frames the sync already sent are dropped and the rest follow, so
+// the device gets every position once and in order. Afterwards it keeps the highest position
+// sent, the device's resume point. Pure logic; ChatSession guards it with its queue mutex.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "hub/Recipient.hpp"
+
+namespace chat::ws {
+
+class StreamSync {
+public:
+    explicit StreamSync(std::size_t holdBytesMax) : holdBytesMax_(holdBytesMax) {}
+
+    enum class Live { Send, Held, Duplicate };
+    // What to do with a live frame at `pos` (0: outside the stream, always sent). An ack is
+    // never a duplicate: the sync may have sent the message itself, but the sender still
+    // needs the answer to its frame.
+    Live live(const hub::SharedFrame& frame, std::uint64_t pos, bool ack);
+
+    // A sync starts; the device holds everything up to `since`.
+    void begin(std::uint64_t since);
+    bool syncing() const { return syncing_; }
+    // A frame at `pos` was sent from the history.
+    void sent(std::uint64_t pos);
+    // The device holds nothing beyond the stream's end (a position from elsewhere, or stale).
+    void clamp(std::uint64_t committed);
+    std::uint64_t last() const { return last_; }
+
+    // The history is paged to its end: the held frames to send now, oldest first, and the sync
+    // is over. nullopt if held frames had to be dropped for the bound: page on from last().
+    std::optional<std::vector<hub::SharedFrame>> finish();
+
+private:
+    struct Held {
+        hub::SharedFrame frame;
+        std::uint64_t pos;
+        bool ack;
+    };
+
+    void dropMessages();
+
+    const std::size_t holdBytesMax_;
+    bool syncing_ = false;
+    bool overflowed_ = false;
+    std::uint64_t last_ = 0;
+    std::deque<Held> held_;
+    std::size_t heldBytes_ = 0;
+};
+
+}  // namespace chat::ws
