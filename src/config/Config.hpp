@@ -59,6 +59,7 @@ struct Config {
     Millis streamHoleWait{200};           // a missing position is fetched from the history after this
     Millis streamHoleTimeout{10000};      // then given up, and devices told to re-sync
     std::size_t streamMaxHeld = 65536;    // positions held back waiting for a missing one
+    Millis streamPoll{1000};              // how often the history's latest position is read
     unsigned retentionDays = 0;           // 0: keep messages forever
     std::size_t retentionCount = 0;       // 0: no limit on the number kept
     Seconds retentionInterval{60};

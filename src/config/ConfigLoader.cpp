@@ -186,6 +186,10 @@ const std::vector<Option>& options() {
          millis(&Config::streamHoleTimeout, 10, 3600000)},
         {"stream-max-held", "positions held back waiting for a missing one (default 65536)",
          number(&Config::streamMaxHeld, 16, 10000000)},
+        {"stream-poll-ms",
+         "milliseconds between reads of the history's latest position, which reveal messages the bus never "
+         "brought (default 1000)",
+         millis(&Config::streamPoll, 10, 600000)},
         {"retention-days", "days a message is kept in the history; 0 keeps it forever (default 0)",
          number(&Config::retentionDays, 0, 36500)},
         {"retention-count", "messages kept in the history, the newest; 0 for no limit (default 0)",
@@ -195,7 +199,7 @@ const std::vector<Option>& options() {
         {"clock-offset-ms", "test only: milliseconds added to this node's clock for ids and times (default 0)",
          [](Config& c, const std::string& v, const fs::path&) {
              bool negative = !v.empty() && v[0] == '-';
-             auto magnitude = static_cast<std::int64_t>(parseUnsigned(negative ? v.substr(1) : v, 0, 86400000));
+             auto magnitude = static_cast<std::int64_t>(parseUnsigned(negative ? v.substr(1) : v, 0, 30ll * 86400000));
              c.clockOffsetMs = negative ? -magnitude : magnitude;
          }},
         {"asset-dir", "static files served under /asset/ (default asset)", dir(&Config::assetDir)},

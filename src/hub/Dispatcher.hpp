@@ -69,6 +69,7 @@ public:
 
     // The stream: where it stood at start-up, holes filled from the history, timers.
     void anchor(std::uint64_t committed) { stream_.anchor(committed); }
+    void noteCommitted(std::uint64_t committed) { stream_.noteCommitted(committed); }
     void filled(std::uint64_t first, std::uint64_t last, std::vector<StreamEntry> entries, bool ok);
     void tick(StreamOrderer::Clock::time_point now) { stream_.tick(now); }
     std::uint64_t nextPosition() const { return stream_.next(); }

@@ -29,6 +29,19 @@ void StreamOrderer::submit(Positioned p) {
     drain();
 }
 
+void StreamOrderer::noteCommitted(std::uint64_t committed) {
+    std::lock_guard lock(mutex_);
+    horizon_ = std::max(horizon_, committed);
+}
+
+bool StreamOrderer::hasHole() const {
+    return next_ && (!held_.empty() || horizon_ >= *next_);
+}
+
+std::uint64_t StreamOrderer::holeEnd() const {
+    return held_.empty() ? horizon_ : held_.begin()->first - 1;
+}
+
 void StreamOrderer::hold(Positioned p) {
     if (held_.size() >= limits_.maxHeld && !held_.contains(p.pos)) {
         // Memory stays bounded: the hole is given up now instead of after its timeout.
@@ -55,7 +68,7 @@ void StreamOrderer::drain() {
         }
         it = held_.erase(it);
     }
-    if (moved || held_.empty()) holeSince_.reset();
+    if (moved || !hasHole()) holeSince_.reset();
 }
 
 void StreamOrderer::fill(std::uint64_t first, std::uint64_t last, std::vector<Positioned> found, bool ok) {
@@ -85,7 +98,7 @@ void StreamOrderer::tick(Clock::time_point now) {
     std::uint64_t first = 0, last = 0;
     {
         std::lock_guard lock(mutex_);
-        if (!next_ || held_.empty()) return;
+        if (!hasHole()) return;
         if (!holeSince_) holeSince_ = now;
         if (now - *holeSince_ >= limits_.holeTimeout) {
             spdlog::warn("stream: position {} did not arrive in {} ms; giving it up", *next_,
@@ -97,16 +110,17 @@ void StreamOrderer::tick(Clock::time_point now) {
         // One fetch at a time; one that got no answer is asked again after holeWait.
         if (fetchedAt_ && now - *fetchedAt_ < limits_.holeWait) return;
         first = *next_;
-        last = std::min(held_.begin()->first - 1, first + limits_.maxFetch - 1);
+        last = std::min(holeEnd(), first + limits_.maxFetch - 1);
         fetchedAt_ = now;
     }
     fetch_(first, last);
 }
 
 void StreamOrderer::giveUpHole() {
-    if (held_.empty()) return;
-    auto lost = held_.begin()->first - *next_;
-    next_ = held_.begin()->first;
+    if (!hasHole()) return;
+    auto resume = holeEnd() + 1;
+    auto lost = resume - *next_;
+    next_ = resume;
     holeSince_.reset();
     // Told before the next position is released, so a device can catch up across the hole.
     giveUp_(lost);

@@ -70,6 +70,9 @@ public:
     // devices get by syncing. Until anchored, everything is held.
     void anchor(std::uint64_t committed);
     void submit(Positioned p);
+    // The history's latest committed position, polled: positions up to it that never arrive
+    // (a node cut off from the bus) are holes too, even with nothing held after them.
+    void noteCommitted(std::uint64_t committed);
     // A fetch's answer: the messages found in [first, last], or ok = false if the history
     // could not be read (asked again on a later tick).
     void fill(std::uint64_t first, std::uint64_t last, std::vector<Positioned> found, bool ok);
@@ -82,6 +85,8 @@ public:
 private:
     void drain();  // mutex_ held
     void hold(Positioned p);
+    bool hasHole() const;
+    std::uint64_t holeEnd() const;  // the last missing position of the first hole
     void giveUpHole();
 
     const Limits limits_;
@@ -91,6 +96,7 @@ private:
     mutable std::mutex mutex_;
     std::optional<std::uint64_t> next_;
     std::map<std::uint64_t, Positioned> held_;
+    std::uint64_t horizon_ = 0;  // committed in the history, as last polled
     std::optional<Clock::time_point> holeSince_;
     std::optional<Clock::time_point> fetchedAt_;  // a fetch is out since then
 };

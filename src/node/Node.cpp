@@ -119,7 +119,7 @@ Node::Node(const config::Config& cfg)
       signals_(io_, SIGINT, SIGTERM),
       shutdownTimer_(io_),
       streamTimer_(io_),
-      anchorTimer_(io_),
+      pollTimer_(io_),
       retentionTimer_(io_) {
     dispatcher_.onRevoke([this](std::int64_t tokenId) { auth_.forget(tokenId); });
 }
@@ -168,7 +168,7 @@ int Node::run() {
     // What the bus cannot recover, the stream fetches from the history: no loss sink.
     bus_.start([this](const proto::DatagramHeader& h, std::string_view payload) { dispatcher_.receive(h, payload); },
                nullptr);
-    anchorStream();
+    pollStream();
     tickStream();
     runRetention();
     awaitSignal();
@@ -232,21 +232,21 @@ void Node::fetchStream(std::uint64_t first, std::uint64_t last) {
         });
 }
 
-// Until the node knows where the stream stood when it started, it holds every message back.
-void Node::anchorStream() {
+// The history's latest position: the first answer anchors the stream (until then every
+// message is held back), later ones reveal positions that never came over the bus.
+void Node::pollStream() {
     db_.run<std::uint64_t>([](store::Connection& c) { return store::MessageRepository(c).committedPosition(); },
                            [this](store::Outcome<std::uint64_t> r) {
-                               if (r.ok()) {
+                               if (!r.ok()) return;
+                               if (dispatcher_.nextPosition() == 0)
                                    spdlog::info("node {}: the stream starts after position {}", cfg_.nodeId, *r.value);
-                                   return dispatcher_.anchor(*r.value);
-                               }
-                               net::post(io_, [this] {
-                                   anchorTimer_.expires_after(std::chrono::seconds(1));
-                                   anchorTimer_.async_wait([this](const boost::system::error_code& ec) {
-                                       if (!ec) anchorStream();
-                                   });
-                               });
+                               dispatcher_.anchor(*r.value);
+                               dispatcher_.noteCommitted(*r.value);
                            });
+    pollTimer_.expires_after(cfg_.streamPoll);
+    pollTimer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) pollStream();
+    });
 }
 
 void Node::tickStream() {

@@ -48,7 +48,7 @@ private:
     void waitForSessions(std::chrono::steady_clock::time_point deadline);
     bool journal(const proto::ChatMessage& m, const std::string& frame, hub::Dispatcher::Committed done);
     void fetchStream(std::uint64_t first, std::uint64_t last);
-    void anchorStream();
+    void pollStream();
     void tickStream();
     void runRetention();
 
@@ -79,7 +79,7 @@ private:
     boost::asio::signal_set signals_;
     boost::asio::steady_timer shutdownTimer_;
     boost::asio::steady_timer streamTimer_;
-    boost::asio::steady_timer anchorTimer_;
+    boost::asio::steady_timer pollTimer_;
     boost::asio::steady_timer retentionTimer_;
 };
 

@@ -292,7 +292,7 @@ void ChatSession::onSyncPage(SyncPage page) {
     {
         std::lock_guard lock(queueMutex_);
         if (stopped_) return;
-        sync_.sent(page.after);  // a recent-only sync starts there
+        sync_.skipTo(page.after);  // a recent-only sync starts there
         for (const auto& m : page.messages) {
             enqueue(std::make_shared<const std::string>(proto::MessageCodec::withPos(m.frame, m.pos)));
             sync_.sent(m.pos);

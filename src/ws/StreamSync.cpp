@@ -33,14 +33,17 @@ void StreamSync::begin(std::uint64_t since) {
     syncing_ = true;
     overflowed_ = false;
     last_ = since;
+    sentMax_ = 0;
 }
 
 void StreamSync::sent(std::uint64_t pos) {
     last_ = std::max(last_, pos);
+    sentMax_ = std::max(sentMax_, pos);
 }
 
 void StreamSync::clamp(std::uint64_t committed) {
-    last_ = std::min(last_, committed);
+    // What this sync sent may have committed after `committed` was read.
+    last_ = std::min(last_, std::max(committed, sentMax_));
 }
 
 std::optional<std::vector<hub::SharedFrame>> StreamSync::finish() {

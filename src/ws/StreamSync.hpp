@@ -28,7 +28,10 @@ public:
     bool syncing() const { return syncing_; }
     // A frame at `pos` was sent from the history.
     void sent(std::uint64_t pos);
-    // The device holds nothing beyond the stream's end (a position from elsewhere, or stale).
+    // The sync starts after `pos` instead (the recent part of the stream only).
+    void skipTo(std::uint64_t pos) { last_ = pos > last_ ? pos : last_; }
+    // The device holds nothing beyond the stream's end as it stood at `committed` (read before
+    // the history) or as far as this sync sent (a position from elsewhere, or made up).
     void clamp(std::uint64_t committed);
     std::uint64_t last() const { return last_; }
 
@@ -49,6 +52,7 @@ private:
     bool syncing_ = false;
     bool overflowed_ = false;
     std::uint64_t last_ = 0;
+    std::uint64_t sentMax_ = 0;  // the highest position this sync sent from the history
     std::deque<Held> held_;
     std::size_t heldBytes_ = 0;
 };

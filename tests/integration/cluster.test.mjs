@@ -105,6 +105,7 @@ function stamped(sent, ack, senderId) {
     const out = { id: ack.id, userid: senderId, cmd: sent.cmd, dstid: Number(sent.dstid), media: sent.media };
     for (const k of ['content', 'pic', 'url', 'memo', 'amount']) if (k in sent) out[k] = sent[k];
     out.createat = ack.createat;
+    out.pos = ack.pos;  // the same place in the stream for the sender and every recipient
     return out;
 }
 

@@ -122,6 +122,7 @@ function stamped(sent, ack, senderId) {
     const out = { id: ack.id, userid: senderId, cmd: sent.cmd, dstid: Number(sent.dstid), media: sent.media };
     for (const k of ['content', 'pic', 'url', 'memo', 'amount']) if (k in sent) out[k] = sent[k];
     out.createat = ack.createat;
+    out.pos = ack.pos;  // the message's place in the stream, the same for the sender and every recipient
     return out;
 }
 
@@ -262,7 +263,8 @@ test('the ack echoes string and number client ids; ids are safe integers increas
             const from = ca.frames.length;
             ca.send({ id: cid, cmd: 10, dstid: b.id, media: 1, content: `cid ${JSON.stringify(cid)}` });
             const ack = await waitFor(ca, (f) => f.cmd === 1 || f.cmd === 99, `ack for cid ${JSON.stringify(cid)}`, { from });
-            assert.deepEqual(Object.keys(ack).sort(), ['cid', 'cmd', 'createat', 'id'], `ack fields: ${short(ack)}`);
+            assert.deepEqual(Object.keys(ack).sort(), ['cid', 'cmd', 'createat', 'id', 'pos'], `ack fields: ${short(ack)}`);
+            assert.ok(Number.isSafeInteger(ack.pos) && ack.pos > 0, `ack position: ${short(ack)}`);
             assert.equal(ack.cmd, 1);
             assert.strictEqual(ack.cid, cid, 'cid echoed with its JSON type');
             acks.push(ack);
@@ -271,7 +273,7 @@ test('the ack echoes string and number client ids; ids are safe integers increas
         const from = ca.frames.length;
         ca.send({ cmd: 10, dstid: b.id, media: 1, content: 'no cid' });
         const bare = await waitFor(ca, (f) => f.cmd === 1 || f.cmd === 99, 'ack without cid', { from });
-        assert.deepEqual(Object.keys(bare).sort(), ['cmd', 'createat', 'id'], `ack fields: ${short(bare)}`);
+        assert.deepEqual(Object.keys(bare).sort(), ['cmd', 'createat', 'id', 'pos'], `ack fields: ${short(bare)}`);
         acks.push(bare);
         const afterMs = Date.now();
 
@@ -343,7 +345,7 @@ const INVALID = [
     ['malformed JSON', '{"cmd":10,"dstid":', /malformed JSON/i],
     ['a JSON array', '[10, 1]', /object|invalid frame/i],
     ['a JSON string', '"hello"', /object|invalid frame/i],
-    ['unknown cmd', { cmd: 12, media: 1, content: 'x' }, /cmd/],
+    ['unknown cmd', { cmd: 13, media: 1, content: 'x' }, /cmd/],
     ['cmd as a string', { cmd: '10', media: 1, content: 'x' }, /cmd/],
     ['dstid as an object', { cmd: 10, dstid: { id: 1 }, media: 1, content: 'x' }, /dstid/],
     ['dstid missing', { cmd: 10, dstid: undefined, media: 1, content: 'x' }, /dstid/],

@@ -326,9 +326,17 @@ function describeFrames(frames) {
 }
 
 // Opens GET /chat as `user` ({id, token}). Options: query (extra params, or replaces id/token when
-// user is null), headers, origin, bearer (token in the Authorization header instead of the query),
-// localAddress. Rejects with err.status when the server refuses the upgrade.
-export function connect(node, user, opts = {}) {
+// user is null; `since` asks for the stream after a position), headers, origin, bearer (token in
+// the Authorization header instead of the query), localAddress. Resolves once the node has sent
+// what the device missed and its {"cmd":13} (kept in frames), unless waitSync is false.
+// Rejects with err.status when the server refuses the upgrade.
+export async function connect(node, user, opts = {}) {
+    const client = await open(node, user, opts);
+    if (opts.waitSync !== false) await client.next((f) => f.cmd === 13, 10_000);
+    return client;
+}
+
+function open(node, user, opts) {
     const { query = {}, headers = {}, origin, bearer = false, localAddress, maxPayload } = opts;
     const params = new URLSearchParams();
     if (user) {

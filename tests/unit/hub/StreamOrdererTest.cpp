@@ -136,5 +136,42 @@ TEST_F(StreamOrdererTest, KeepsTheCopyThatCarriesTheSendersAck) {
     EXPECT_EQ(acked, (std::vector<bool>{false, true}));
 }
 
+TEST_F(StreamOrdererTest, PositionsTheHistoryHoldsButTheBusNeverBroughtAreFetchedToo) {
+    // A node cut off from the bus learns of them only from the history's latest position.
+    orderer_.anchor(10);
+    orderer_.tick(t0_);
+    EXPECT_TRUE(fetches_.empty());
+    orderer_.noteCommitted(13);
+    orderer_.tick(t0_ + 10ms);
+    orderer_.tick(t0_ + 120ms);
+    ASSERT_EQ(fetches_.size(), 1u);
+    EXPECT_EQ(fetches_[0], (std::pair<std::uint64_t, std::uint64_t>{11, 13}));
+    orderer_.fill(11, 13, {at(11), at(12), at(13)}, true);
+    EXPECT_EQ(released_, (std::vector<std::uint64_t>{11, 12, 13}));
+    orderer_.tick(t0_ + 500ms);
+    EXPECT_EQ(fetches_.size(), 1u);  // no hole left
+}
+
+TEST_F(StreamOrdererTest, ACommittedPositionThatArrivesInTimeIsNeverFetched) {
+    orderer_.anchor(10);
+    orderer_.noteCommitted(11);  // read while its datagram was on the way
+    orderer_.tick(t0_);
+    orderer_.submit(at(11));
+    orderer_.tick(t0_ + 500ms);
+    EXPECT_TRUE(fetches_.empty());
+    EXPECT_EQ(released_, (std::vector<std::uint64_t>{11}));
+}
+
+TEST_F(StreamOrdererTest, AnUnfillableHoleAtTheStreamsEndIsGivenUpToo) {
+    orderer_.anchor(10);
+    orderer_.noteCommitted(12);
+    orderer_.tick(t0_);
+    orderer_.tick(t0_ + 1100ms);
+    EXPECT_EQ(givenUp_, 2u);
+    EXPECT_EQ(orderer_.next(), 13u);
+    orderer_.submit(at(13));
+    EXPECT_EQ(released_, (std::vector<std::uint64_t>{13}));
+}
+
 }  // namespace
 }  // namespace chat::hub

@@ -106,3 +106,17 @@ TEST(StreamSync, ClampKeepsABogusPositionFromHidingNewFrames) {
     ASSERT_TRUE(rest.has_value());
     EXPECT_EQ(texts(*rest), (std::vector<std::string>{"41"}));
 }
+
+TEST(StreamSync, ClampNeverTakesBackWhatTheSyncSent) {
+    // The stream's end was read before the history: the history may hold later positions.
+    StreamSync s(1024);
+    s.begin(10);
+    EXPECT_EQ(s.live(frame("12"), 12, false), Live::Held);
+    s.sent(11);
+    s.sent(12);
+    s.clamp(11);
+    EXPECT_EQ(s.last(), 12u);
+    auto rest = s.finish();
+    ASSERT_TRUE(rest.has_value());
+    EXPECT_TRUE(rest->empty());
+}
