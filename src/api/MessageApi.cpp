@@ -15,7 +15,8 @@ using store::ConversationKind;
 Conversation conversationOf(const Params& params) {
     auto peer = params.id("peer");
     auto group = params.id("group");
-    if (peer.has_value() == group.has_value()) throw ApiError(400, "give either peer (a user id) or group (a group id)");
+    if (peer.has_value() == group.has_value())
+        throw ApiError(400, "give either peer (a user id) or group (a group id)");
     return peer ? Conversation{ConversationKind::Single, *peer} : Conversation{ConversationKind::Group, *group};
 }
 

@@ -91,7 +91,8 @@ std::size_t Params::count(const std::string& name, std::size_t min, std::size_t 
     std::size_t n = 0;
     auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
     if (ec != std::errc{} || end != v->data() + v->size() || n < min || n > max)
-        throw ApiError(400, name + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+        throw ApiError(400,
+                       name + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
     return n;
 }
 

@@ -1,7 +1,8 @@
 #include "bus/Membership.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
 
 namespace chat::bus {
 
@@ -21,11 +22,13 @@ Membership::Peer* Membership::peerFor(const proto::DatagramHeader& h, Clock::tim
         it = peers_.emplace(h.origin, Peer{h.incarnation, PeerStream(limits_, startAt), now, 0}).first;
         metrics_.busPeers.store(static_cast<std::int64_t>(peers_.size()), std::memory_order_relaxed);
         announce_ = true;
+        changes_.emplace_back(h.origin, true);
     } else if (h.incarnation > it->second.incarnation) {
         // We saw its previous run, so this run's stream matters from its first datagram.
         spdlog::info("bus: node {} restarted (incarnation {} -> {})", h.origin, it->second.incarnation, h.incarnation);
         it->second = Peer{h.incarnation, PeerStream(limits_, 1), now, 0};
         announce_ = true;
+        changes_.emplace_back(h.origin, true);
     } else if (h.incarnation < it->second.incarnation) {
         metrics_.count(metrics::DropReason::Stale);
         return nullptr;
@@ -38,10 +41,17 @@ void Membership::onSequenced(const proto::DecodedDatagram& d, Clock::time_point 
     auto* peer = peerFor(d.header, now);
     if (!peer) return;
     switch (peer->stream.onData(d.header, d.payload, now, out)) {
-        case PeerStream::Fed::Accepted: break;
-        case PeerStream::Fed::Duplicate: metrics_.count(metrics::DropReason::Replay); break;
-        case PeerStream::Fed::Overflow: metrics_.count(metrics::DropReason::Overflow); break;
-        case PeerStream::Fed::Oversize: metrics_.count(metrics::DropReason::Oversize); break;
+        case PeerStream::Fed::Accepted:
+            break;
+        case PeerStream::Fed::Duplicate:
+            metrics_.count(metrics::DropReason::Replay);
+            break;
+        case PeerStream::Fed::Overflow:
+            metrics_.count(metrics::DropReason::Overflow);
+            break;
+        case PeerStream::Fed::Oversize:
+            metrics_.count(metrics::DropReason::Oversize);
+            break;
     }
 }
 
@@ -73,6 +83,7 @@ void Membership::expire(Clock::time_point now, std::vector<Delivery>& out) {
             spdlog::info("bus: node {} left (silent for {} s)", it->first, peerTimeout_.count());
             const auto& stream = it->second.stream;
             if (stream.synced()) forgotten_[it->first] = Tombstone{it->second.incarnation, stream.nextSeq()};
+            changes_.emplace_back(it->first, false);
             it = peers_.erase(it);
         } else {
             ++it;
@@ -94,15 +105,16 @@ std::string Membership::view(Clock::time_point now) const {
     auto list = nlohmann::json::array();
     for (const auto& [origin, peer] : peers_) {
         const auto& s = peer.stream;
-        list.push_back({{"node", origin},
-                        {"incarnation", peer.incarnation},
-                        {"lastSeenMs", std::chrono::duration_cast<std::chrono::milliseconds>(now - peer.lastSeen).count()},
-                        {"synced", s.synced()},
-                        {"nextSeq", s.nextSeq()},
-                        {"highestSeq", s.highestSeq()},
-                        {"gaps", s.gaps()},
-                        {"naks", s.naks()},
-                        {"lost", s.lost()}});
+        list.push_back(
+            {{"node", origin},
+             {"incarnation", peer.incarnation},
+             {"lastSeenMs", std::chrono::duration_cast<std::chrono::milliseconds>(now - peer.lastSeen).count()},
+             {"synced", s.synced()},
+             {"nextSeq", s.nextSeq()},
+             {"highestSeq", s.highestSeq()},
+             {"gaps", s.gaps()},
+             {"naks", s.naks()},
+             {"lost", s.lost()}});
     }
     return list.dump();
 }

@@ -44,6 +44,9 @@ public:
     // where our stream stands without waiting a whole heartbeat interval.
     bool takeAnnounce() { return std::exchange(announce_, false); }
 
+    // Nodes that joined or restarted (true) and left (false) since the last call, in order.
+    std::vector<std::pair<std::uint32_t, bool>> takePeerChanges() { return std::exchange(changes_, {}); }
+
     // JSON array of the peers, for GET /bus.
     std::string view(Clock::time_point now) const;
 
@@ -69,6 +72,7 @@ private:
     };
     std::map<std::uint32_t, Tombstone> forgotten_;
     bool announce_ = false;
+    std::vector<std::pair<std::uint32_t, bool>> changes_;
 };
 
 }  // namespace chat::bus

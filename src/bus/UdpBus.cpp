@@ -1,13 +1,13 @@
 #include "bus/UdpBus.hpp"
 
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <boost/asio/detail/socket_option.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 namespace chat::bus {
 
@@ -23,7 +23,8 @@ using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 // clock, so other nodes take a restart for a new stream rather than a replay.
 std::uint64_t newIncarnation() {
     return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
 }
 
 StreamLimits streamLimitsOf(const config::Config& c) {
@@ -47,7 +48,8 @@ UdpBus::UdpBus(net::io_context& io, const config::Config& cfg, metrics::Metrics&
       incarnation_(newIncarnation()),
       sealer_(cfg.busKey, cfg.busKeyPrevious),
       sequencer_(cfg.nodeId, incarnation_, sealer_,
-                 RetransmitLimits{cfg.busRetransmitCount, cfg.busRetransmitBytes, cfg.busRetransmitAge}, cfg.busMaxMessage),
+                 RetransmitLimits{cfg.busRetransmitCount, cfg.busRetransmitBytes, cfg.busRetransmitAge},
+                 cfg.busMaxMessage),
       membership_(streamLimitsOf(cfg), cfg.busPeerTimeout, metrics),
       strand_(net::make_strand(io)),
       socket_(strand_),
@@ -68,15 +70,18 @@ void UdpBus::open() {
     socket_.set_option(net::socket_base::receive_buffer_size(static_cast<int>(cfg_.busSocketBuffer)));
     socket_.set_option(net::socket_base::send_buffer_size(static_cast<int>(cfg_.busSocketBuffer)));
     socket_.bind(udp::endpoint(bind, cfg_.busPort), ec);
-    if (ec) throw std::runtime_error("cannot bind the bus to " + cfg_.busBind + ":" + std::to_string(cfg_.busPort) + ": " + ec.message());
+    if (ec)
+        throw std::runtime_error("cannot bind the bus to " + cfg_.busBind + ":" + std::to_string(cfg_.busPort) + ": " +
+                                 ec.message());
     open_ = true;
     spdlog::info("bus: listening on {}:{}, broadcasting to {}, incarnation {}", cfg_.busBind, cfg_.busPort,
                  cfg_.busBroadcast, incarnation_);
 }
 
-void UdpBus::start(Sink sink, LossSink lossSink) {
+void UdpBus::start(Sink sink, LossSink lossSink, PeerSink peerSink) {
     sink_ = std::move(sink);
     lossSink_ = std::move(lossSink);
+    peerSink_ = std::move(peerSink);
     net::dispatch(strand_, [this] {
         doReceive();
         onTick();  // announces this incarnation at once
@@ -134,41 +139,49 @@ void UdpBus::onReceive(const boost::system::error_code& ec, std::size_t bytes) {
     auto result = proto::Datagram::decode(std::string_view(buffer_.data(), bytes));
     if (!result.datagram) {
         metrics_.count(result.error == proto::DecodeError::BadVersion ? metrics::DropReason::Version
-                                                                       : metrics::DropReason::Malformed);
+                                                                      : metrics::DropReason::Malformed);
         return doReceive();
     }
     std::vector<Delivery> out;
     auto now = Clock::now();
     handle(*result.datagram, now, out);
-    deliver(out);
+    // Before anything a newcomer hears from us because it joined: it learns where our
+    // stream stands from this heartbeat, and takes what follows.
     if (membership_.takeAnnounce()) sendHeartbeat(now);
+    deliver(out);
     doReceive();
 }
 
 void UdpBus::handle(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out) {
     const auto& h = d.header;
     // Our own broadcasts come back to us; they were delivered locally when published.
-    if (h.origin == cfg_.nodeId && h.incarnation == incarnation_) return metrics_.count(metrics::DropReason::SelfOrigin);
+    if (h.origin == cfg_.nodeId && h.incarnation == incarnation_)
+        return metrics_.count(metrics::DropReason::SelfOrigin);
     if (!sealer_.verify(h.keyId, d.signedBytes, d.mac)) return metrics_.count(metrics::DropReason::BadMac);
     if (h.origin == cfg_.nodeId) {
-        if (!warnedDuplicateId_) spdlog::error("bus: another node signs with node id {}; node ids must be unique", h.origin);
+        if (!warnedDuplicateId_)
+            spdlog::error("bus: another node signs with node id {}; node ids must be unique", h.origin);
         warnedDuplicateId_ = true;
         return metrics_.count(metrics::DropReason::Stale);
     }
     if (proto::isSequenced(h.kind)) return membership_.onSequenced(d, now, out);
     switch (h.kind) {
-        case DatagramKind::Heartbeat: return membership_.onHeartbeat(h, now, out);
-        case DatagramKind::Nak: return answerNak(d, now);
+        case DatagramKind::Heartbeat:
+            return membership_.onHeartbeat(h, now, out);
+        case DatagramKind::Nak:
+            return answerNak(d, now);
         case DatagramKind::Gone:
             if (auto ranges = proto::SeqRanges::decode(d.payload)) return membership_.onGone(h, *ranges, now, out);
             return metrics_.count(metrics::DropReason::Malformed);
-        default: return;
+        default:
+            return;
     }
 }
 
 void UdpBus::answerNak(const proto::DecodedDatagram& d, Clock::time_point now) {
     const auto& h = d.header;
-    if (h.target != static_cast<std::int64_t>(cfg_.nodeId) || static_cast<std::uint64_t>(h.sender) != incarnation_) return;
+    if (h.target != static_cast<std::int64_t>(cfg_.nodeId) || static_cast<std::uint64_t>(h.sender) != incarnation_)
+        return;
     auto ranges = proto::SeqRanges::decode(d.payload);
     if (!ranges) return metrics_.count(metrics::DropReason::Malformed);
     std::vector<proto::SeqRange> gone;
@@ -207,6 +220,8 @@ void UdpBus::onTick() {
 
 void UdpBus::deliver(std::vector<Delivery>& out) {
     for (const auto& d : out) sink_(d.header, d.payload);
+    for (auto [node, present] : membership_.takePeerChanges())
+        if (peerSink_) peerSink_(node, present);
     if (auto lost = membership_.takeLost()) {
         metrics_.busLost.fetch_add(lost, std::memory_order_relaxed);
         spdlog::warn("bus: {} datagram(s) could not be recovered", lost);

@@ -10,13 +10,12 @@
 #pragma once
 #include <array>
 #include <atomic>
-#include <functional>
-#include <mutex>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <functional>
+#include <mutex>
 
 #include "bus/Membership.hpp"
 #include "bus/Sealer.hpp"
@@ -33,12 +32,14 @@ public:
     using Sink = std::function<void(const proto::DatagramHeader&, std::string_view payload)>;
     // Datagrams that could not be recovered: some recipients here may have missed messages.
     using LossSink = std::function<void(std::uint64_t lost)>;
+    // A node joined or restarted (true), or went silent (false).
+    using PeerSink = std::function<void(std::uint32_t node, bool present)>;
 
     UdpBus(boost::asio::io_context& io, const config::Config& cfg, metrics::Metrics& metrics);
 
     // Opens and binds the socket; throws std::runtime_error with a readable reason.
     void open();
-    void start(Sink sink, LossSink lossSink);
+    void start(Sink sink, LossSink lossSink, PeerSink peerSink = nullptr);
     void stop();
     bool isOpen() const { return open_.load(); }
 
@@ -72,6 +73,7 @@ private:
     std::mutex sendMutex_;
     Sink sink_;
     LossSink lossSink_;
+    PeerSink peerSink_;
     std::atomic<bool> open_{false};
     bool warnedDuplicateId_ = false;
     // Fits the largest UDP datagram, so nothing is ever truncated (ours are at most 1472 bytes).

@@ -99,6 +99,10 @@ struct Config {
     Seconds badFramesWindow{10};
     Seconds shutdownTimeout{5};
 
+    // --- presence
+    Millis presenceInterval{100};  // presence changes are batched this long
+    Seconds presenceRefresh{30};   // every node's whole list, in case an announcement was missed
+
     // --- logs
     std::string logLevel = "info";
 };

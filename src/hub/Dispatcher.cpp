@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proto/IdList.hpp"
+
 namespace chat::hub {
 
 using proto::DatagramHeader;
@@ -20,10 +22,11 @@ TargetKind targetKindOf(const proto::ChatMessage& m) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(Limits limits, Hub& hub, Broadcaster& bus, Journal journal, StreamOrderer::Fetch fetch,
-                       metrics::Metrics& metrics)
+Dispatcher::Dispatcher(Limits limits, Hub& hub, Presence& presence, Broadcaster& bus, Journal journal,
+                       StreamOrderer::Fetch fetch, metrics::Metrics& metrics)
     : maxMessage_(limits.maxMessage),
       hub_(hub),
+      presence_(presence),
       bus_(bus),
       journal_(std::move(journal)),
       metrics_(metrics),
@@ -36,11 +39,12 @@ PublishResult Dispatcher::publish(const proto::ChatMessage& m, std::string encod
     // Room for the position the frame gains at its commit.
     if (encoded.size() + 32 > maxMessage_) return PublishResult::TooLarge;
     auto shared = share(std::move(encoded));
-    bool queued = journal_(m, *shared, [this, m, shared, sender = std::move(sender), cid, done = std::move(done)](
-                                           std::optional<std::uint64_t> pos) {
-        if (pos) committed(m, *shared, sender, cid, *pos);
-        done(pos);
-    });
+    bool queued = journal_(
+        m, *shared,
+        [this, m, shared, sender = std::move(sender), cid, done = std::move(done)](std::optional<std::uint64_t> pos) {
+            if (pos) committed(m, *shared, sender, cid, *pos);
+            done(pos);
+        });
     return queued ? PublishResult::Queued : PublishResult::Busy;
 }
 
@@ -128,6 +132,8 @@ void Dispatcher::receive(const DatagramHeader& h, std::string_view payload) {
         case DatagramKind::Notice:
             if (hub_.holdsUser(h.target)) hub_.deliverUser(h.target, share(std::string(payload)));
             return;
+        case DatagramKind::Presence:
+            return receivePresence(h, payload);
         default:
             return;
     }
@@ -161,6 +167,63 @@ void Dispatcher::giveUp(std::uint64_t positions) {
     metrics_.streamGivenUp.fetch_add(positions, std::memory_order_relaxed);
     spdlog::warn("stream: {} positions given up; connections here catch up from the history", positions);
     hub_.resyncAll();
+}
+
+void Dispatcher::announcePresence() {
+    auto mine = presence_.flush();
+    metrics_.onlineUsers.store(static_cast<std::int64_t>(presence_.onlineCount()), std::memory_order_relaxed);
+    if (!mine.online.empty()) broadcastIds(proto::PresenceList::Online, mine.online);
+    if (!mine.offline.empty()) broadcastIds(proto::PresenceList::Offline, mine.offline);
+}
+
+void Dispatcher::announceWholePresence() {
+    broadcastIds(proto::PresenceList::Whole, presence_.localUsers());
+}
+
+void Dispatcher::peerChanged(std::uint32_t node, bool present) {
+    // A restarted node holds nobody yet; one that left holds nobody we can reach.
+    presence_.forget(node);
+    // A node that just joined learns who is here.
+    if (present) announceWholePresence();
+}
+
+void Dispatcher::broadcastIds(proto::PresenceList list, const std::vector<std::int64_t>& ids) {
+    DatagramHeader h;
+    h.kind = DatagramKind::Presence;
+    h.targetKind = TargetKind::None;
+    for (std::size_t from = 0;; from += proto::IdList::kMaxIds) {
+        auto to = std::min(ids.size(), from + proto::IdList::kMaxIds);
+        bool last = to == ids.size();
+        h.target =
+            static_cast<std::int64_t>(list == proto::PresenceList::Whole && !last ? proto::PresenceList::Part : list);
+        std::vector<std::int64_t> part(ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                       ids.begin() + static_cast<std::ptrdiff_t>(to));
+        if (!bus_.broadcast(h, proto::IdList::encode(part))) spdlog::warn("bus: could not announce presence");
+        if (last) return;
+    }
+}
+
+void Dispatcher::receivePresence(const DatagramHeader& h, std::string_view payload) {
+    auto ids = proto::IdList::decode(payload);
+    if (!ids) return metrics_.count(metrics::DropReason::Malformed);
+    switch (static_cast<proto::PresenceList>(h.target)) {
+        case proto::PresenceList::Online:
+        case proto::PresenceList::Offline:
+            return presence_.remote(h.origin, *ids, h.target == static_cast<std::int64_t>(proto::PresenceList::Online));
+        case proto::PresenceList::Part: {
+            auto& list = partialLists_[h.origin];
+            list.insert(list.end(), ids->begin(), ids->end());
+            return;
+        }
+        case proto::PresenceList::Whole: {
+            auto list = std::move(partialLists_[h.origin]);
+            partialLists_.erase(h.origin);
+            list.insert(list.end(), ids->begin(), ids->end());
+            return presence_.replace(h.origin, list);
+        }
+        default:
+            return metrics_.count(metrics::DropReason::Malformed);
+    }
 }
 
 }  // namespace chat::hub

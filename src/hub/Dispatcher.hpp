@@ -12,10 +12,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "hub/Broadcaster.hpp"
 #include "hub/Hub.hpp"
+#include "hub/Presence.hpp"
 #include "hub/StreamOrderer.hpp"
 #include "metrics/Metrics.hpp"
 #include "proto/ChatMessage.hpp"
@@ -49,8 +51,8 @@ public:
         StreamOrderer::Limits stream;
     };
 
-    Dispatcher(Limits limits, Hub& hub, Broadcaster& bus, Journal journal, StreamOrderer::Fetch fetch,
-               metrics::Metrics& metrics);
+    Dispatcher(Limits limits, Hub& hub, Presence& presence, Broadcaster& bus, Journal journal,
+               StreamOrderer::Fetch fetch, metrics::Metrics& metrics);
 
     // Stores, then broadcasts and delivers the message in stream order; `sender` (the sending
     // connection) gets the ack instead of the message. `done` runs once the store has answered
@@ -63,6 +65,13 @@ public:
     void onRevoke(RevokeListener listener) { onRevoke_ = std::move(listener); }
     // A frame for every connection of `user`, on every node (read marks).
     void notify(std::int64_t user, const std::string& frame);
+
+    // Presence: tells watchers here what changed and the cluster what changed here (the Node's
+    // presence timer); this node's whole list (when a node joins, and every presence-refresh);
+    // a node joining, restarting or leaving the bus.
+    void announcePresence();
+    void announceWholePresence();
+    void peerChanged(std::uint32_t node, bool present);
 
     // A whole datagram from another node, in its origin's order (the bus has checked it).
     void receive(const proto::DatagramHeader& h, std::string_view payload);
@@ -81,15 +90,20 @@ private:
                           std::int64_t sender, std::string_view frame) const;
     void release(const Positioned& p);
     void giveUp(std::uint64_t positions);
+    void broadcastIds(proto::PresenceList list, const std::vector<std::int64_t>& ids);
+    void receivePresence(const proto::DatagramHeader& h, std::string_view payload);
     void applyRevoke(std::int64_t user, std::int64_t tokenId);
 
     const std::size_t maxMessage_;
     Hub& hub_;
+    Presence& presence_;
     Broadcaster& bus_;
     Journal journal_;
     metrics::Metrics& metrics_;
     RevokeListener onRevoke_;
     StreamOrderer stream_;
+    // Whole lists arriving in parts, by origin node. The bus's strand only.
+    std::unordered_map<std::uint32_t, std::vector<std::int64_t>> partialLists_;
 };
 
 }  // namespace chat::hub

@@ -8,6 +8,8 @@ namespace chat::hub {
 void Hub::add(const std::shared_ptr<Recipient>& r) {
     std::unique_lock lock(mutex_);
     auto& user = users_[r->userId()];
+    // Under the lock, so that a quick disconnect cannot overtake the connect.
+    if (user.connections.empty() && presence_) presence_->local(r->userId(), true);
     user.connections.push_back(r);
     ++connections_;
     metrics_.connections.store(static_cast<std::int64_t>(connections_), std::memory_order_relaxed);
@@ -24,6 +26,7 @@ void Hub::remove(const Recipient& r) {
     --connections_;
     metrics_.connections.store(static_cast<std::int64_t>(connections_), std::memory_order_relaxed);
     if (!conns.empty()) return;
+    if (presence_) presence_->local(r.userId(), false);
     for (auto group : it->second.groups) {
         auto g = groupMembers_.find(group);
         if (g == groupMembers_.end()) continue;

@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "hub/Presence.hpp"
 #include "hub/Recipient.hpp"
 #include "metrics/Metrics.hpp"
 
@@ -17,7 +18,9 @@ namespace chat::hub {
 
 class Hub {
 public:
-    explicit Hub(metrics::Metrics& metrics) : metrics_(metrics) {}
+    // `presence`, if given, learns of every user whose first connection here opens or whose
+    // last one closes.
+    explicit Hub(metrics::Metrics& metrics, Presence* presence = nullptr) : metrics_(metrics), presence_(presence) {}
 
     void add(const std::shared_ptr<Recipient>& r);
     void remove(const Recipient& r);
@@ -54,6 +57,7 @@ private:
     std::size_t hand(const Targets& targets, const SharedFrame& frame, std::uint64_t pos);
 
     metrics::Metrics& metrics_;
+    Presence* presence_;
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::int64_t, User> users_;
     std::unordered_map<std::int64_t, std::unordered_set<std::int64_t>> groupMembers_;  // local members only

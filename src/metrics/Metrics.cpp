@@ -89,6 +89,8 @@ std::string Metrics::render() const {
     std::string out;
     out.reserve(4096);
     scalar(out, "chat_connections", "gauge", "Open WebSocket connections on this node.", read(connections));
+    scalar(out, "chat_online_users", "gauge", "Users connected to any node of the cluster, as this node knows.",
+           read(onlineUsers));
     header(out, "chat_messages_in_total", "counter", "Frames received from clients, by cmd.");
     labelled(out, "chat_messages_in_total", "cmd", kInCmdNames, messagesIn);
     scalar(out, "chat_deliveries_total", "counter", "Frames queued to client connections.", read(deliveries));
@@ -114,8 +116,7 @@ std::string Metrics::render() const {
     scalar(out, "chat_uploads_total", "counter", "Files stored by /attach/upload.", read(uploads));
     header(out, "chat_db_latency_seconds", "histogram", "Database job latency, queueing included.");
     dbLatency.render(out, "chat_db_latency_seconds");
-    scalar(out, "chat_history_stored_total", "counter", "Chat messages committed to the history.",
-           read(historyStored));
+    scalar(out, "chat_history_stored_total", "counter", "Chat messages committed to the history.", read(historyStored));
     scalar(out, "chat_history_failed_total", "counter", "Chat messages refused because their commit failed.",
            read(historyFailed));
     header(out, "chat_history_commit_seconds", "histogram", "From a message's append to its batch's commit.");

@@ -44,6 +44,7 @@ enum class ErrorKind : std::size_t { BadFrame, Http, Db, Bus, Internal, Count };
 class Metrics {
 public:
     Gauge connections{0};
+    Gauge onlineUsers{0};  // users with a connection on any node, as this node knows
     std::array<Counter, static_cast<std::size_t>(InCmd::Count)> messagesIn{};
     Counter deliveries{0};
     Counter busSent{0};
@@ -59,8 +60,8 @@ public:
     Counter loginsRateLimited{0};
     Counter uploads{0};
     Histogram dbLatency;
-    Counter historyStored{0};       // messages committed to the history
-    Counter historyFailed{0};       // messages whose batch could not be committed
+    Counter historyStored{0};        // messages committed to the history
+    Counter historyFailed{0};        // messages whose batch could not be committed
     Histogram historyCommitLatency;  // from append to the batch's commit
     Counter streamFetched{0};        // positions fetched from the history to fill holes
     Counter streamGivenUp{0};        // positions given up (devices were told to re-sync)

@@ -3,10 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-
-#include "store/MessageRepository.hpp"
 #include <thread>
 #include <vector>
+
+#include "store/MessageRepository.hpp"
 
 namespace chat::node {
 
@@ -62,8 +62,7 @@ std::vector<hub::StreamEntry> streamEntries(store::MessageRepository& history, s
     for (auto& m : history.range(first, last)) {
         hub::StreamEntry e;
         e.pos = m.pos;
-        e.targetKind =
-            m.kind == store::ConversationKind::Group ? proto::TargetKind::Group : proto::TargetKind::User;
+        e.targetKind = m.kind == store::ConversationKind::Group ? proto::TargetKind::Group : proto::TargetKind::User;
         e.target = m.target;
         e.sender = m.sender;
         e.frame = std::move(m.frame);
@@ -95,11 +94,12 @@ Node::Node(const config::Config& cfg)
       limiter_(limitsOf(cfg)),
       hasher_(cfg.pbkdf2Iterations),
       ids_(cfg.nodeId, cfg.clockOffsetMs),
-      hub_(metrics_),
+      presence_(cfg.nodeId),
+      hub_(metrics_, &presence_),
       bus_(io_, cfg, metrics_),
       writer_(writerLimitsOf(cfg), cfg.mysql, cfg.dbTimeout, metrics_),
       dispatcher_(
-          dispatchLimitsOf(cfg), hub_, bus_,
+          dispatchLimitsOf(cfg), hub_, presence_, bus_,
           [this](const proto::ChatMessage& m, const std::string& frame, hub::Dispatcher::Committed done) {
               return journal(m, frame, std::move(done));
           },
@@ -112,7 +112,7 @@ Node::Node(const config::Config& cfg)
       messageApi_(apiContext_),
       attachApi_(apiContext_),
       adminApi_(metrics_, db_, bus_),
-      chatEndpoint_(ws::ChatServices{cfg, hub_, dispatcher_, knownUsers_, ids_, db_, auth_, metrics_}),
+      chatEndpoint_(ws::ChatServices{cfg, hub_, dispatcher_, presence_, knownUsers_, ids_, db_, auth_, metrics_}),
       assets_(cfg.assetDir, "/asset/"),
       uploads_(cfg.uploadDir, "/mnt/"),
       web_(cfg.webDir, "/web/"),
@@ -120,6 +120,7 @@ Node::Node(const config::Config& cfg)
       shutdownTimer_(io_),
       streamTimer_(io_),
       pollTimer_(io_),
+      presenceTimer_(io_),
       retentionTimer_(io_) {
     dispatcher_.onRevoke([this](std::int64_t tokenId) { auth_.forget(tokenId); });
 }
@@ -167,9 +168,10 @@ int Node::run() {
     writer_.start();
     // What the bus cannot recover, the stream fetches from the history: no loss sink.
     bus_.start([this](const proto::DatagramHeader& h, std::string_view payload) { dispatcher_.receive(h, payload); },
-               nullptr);
+               nullptr, [this](std::uint32_t node, bool present) { dispatcher_.peerChanged(node, present); });
     pollStream();
     tickStream();
+    tickPresence(std::chrono::steady_clock::now());
     runRetention();
     awaitSignal();
 
@@ -254,6 +256,21 @@ void Node::tickStream() {
     streamTimer_.expires_after(kStreamTick);
     streamTimer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) tickStream();
+    });
+}
+
+// Presence changes go out in batches; the whole list now and then repairs what a lost
+// announcement (or a node that joined unheard) left wrong.
+void Node::tickPresence(std::chrono::steady_clock::time_point lastWhole) {
+    dispatcher_.announcePresence();
+    auto now = std::chrono::steady_clock::now();
+    if (now - lastWhole >= cfg_.presenceRefresh) {
+        dispatcher_.announceWholePresence();
+        lastWhole = now;
+    }
+    presenceTimer_.expires_after(cfg_.presenceInterval);
+    presenceTimer_.async_wait([this, lastWhole](const boost::system::error_code& ec) {
+        if (!ec) tickPresence(lastWhole);
     });
 }
 

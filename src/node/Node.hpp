@@ -49,6 +49,7 @@ private:
     bool journal(const proto::ChatMessage& m, const std::string& frame, hub::Dispatcher::Committed done);
     void fetchStream(std::uint64_t first, std::uint64_t last);
     void pollStream();
+    void tickPresence(std::chrono::steady_clock::time_point lastWhole);
     void tickStream();
     void runRetention();
 
@@ -61,6 +62,7 @@ private:
     auth::PasswordHasher hasher_;
     proto::IdGenerator ids_;
     hub::KnownUsers knownUsers_;
+    hub::Presence presence_;
     hub::Hub hub_;
     bus::UdpBus bus_;
     store::MessageWriter writer_;
@@ -80,6 +82,7 @@ private:
     boost::asio::steady_timer shutdownTimer_;
     boost::asio::steady_timer streamTimer_;
     boost::asio::steady_timer pollTimer_;
+    boost::asio::steady_timer presenceTimer_;
     boost::asio::steady_timer retentionTimer_;
 };
 

@@ -61,6 +61,14 @@ std::string MessageCodec::syncEnd(std::uint64_t pos) {
     return j.dump();
 }
 
+std::string MessageCodec::presence(const std::vector<std::int64_t>& online, const std::vector<std::int64_t>& offline) {
+    Json j;
+    j["cmd"] = static_cast<int>(Cmd::Presence);
+    j["online"] = online;
+    j["offline"] = offline;
+    return j.dump();
+}
+
 std::string MessageCodec::readMark(bool group, std::int64_t peer, std::uint64_t pos) {
     Json j;
     j["cmd"] = static_cast<int>(Cmd::Read);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chat::proto {
 
@@ -13,9 +14,11 @@ enum class Cmd : int {
     Ack = 1,
     Single = 10,
     Group = 11,
-    Sync = 12,     // client: "send me what came after `since`"
-    SyncEnd = 13,  // node: the sync is complete up to `pos`; live frames follow
-    Read = 15,  // node: the user read a conversation up to `pos` (on some device)
+    Sync = 12,      // client: "send me what came after `since`"
+    SyncEnd = 13,   // node: the sync is complete up to `pos`; live frames follow
+    Read = 15,      // node: the user read a conversation up to `pos` (on some device)
+    Watch = 16,     // client: "tell me who of these users is online"
+    Presence = 17,  // node: who of the watched users came online or went offline
     Error = 99
 };
 
@@ -55,6 +58,7 @@ public:
     static std::string syncEnd(std::uint64_t pos);
     // `group` false: `peer` is a user.
     static std::string readMark(bool group, std::int64_t peer, std::uint64_t pos);
+    static std::string presence(const std::vector<std::int64_t>& online, const std::vector<std::int64_t>& offline);
     static std::string error(int code, const std::string& msg, const std::string& cid);
 };
 

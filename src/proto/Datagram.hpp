@@ -51,12 +51,21 @@ enum class DatagramKind : std::uint8_t {
     Nak = 5,        // "node `target` (incarnation `sender`), please resend": payload = seq ranges
     Gone = 6,       // "those seqs are no longer in my retransmit buffer": payload = seq ranges
     Notice = 7,     // payload: a frame for every connection of user `target` (read marks)
+    Presence = 8,   // payload: user ids (IdList); `target`: PresenceList
 };
 
-// Chat, Join, Revoke and Notice are numbered, ordered, recovered and delivered exactly once.
+// What the user ids of a Presence datagram say about its origin node.
+enum class PresenceList : std::int64_t {
+    Offline = 0,  // these users' last connection there closed
+    Online = 1,   // these users' first connection there opened
+    Part = 2,     // part of the origin's whole list; more parts follow
+    Whole = 3,    // the last part of the origin's whole list: it replaces what the origin said
+};
+
+// Chat, Join, Revoke, Notice and Presence are numbered, ordered, recovered and delivered exactly once.
 inline bool isSequenced(DatagramKind k) {
     return k == DatagramKind::Chat || k == DatagramKind::Join || k == DatagramKind::Revoke ||
-           k == DatagramKind::Notice;
+           k == DatagramKind::Notice || k == DatagramKind::Presence;
 }
 
 enum class TargetKind : std::uint8_t { None = 0, User = 1, Group = 2 };

@@ -125,13 +125,28 @@ Media mediaOf(const Json& j) {
 
 Cmd cmdOf(const Json& j) {
     auto it = j.find("cmd");
-    if (it == j.end() || !it->is_number_integer()) throw Invalid{"cmd must be 0, 10, 11 or 12"};
+    if (it == j.end() || !it->is_number_integer()) throw Invalid{"cmd must be 0, 10, 11, 12 or 16"};
     auto v = it->get<std::int64_t>();
     if (v == 0) return Cmd::Heartbeat;
     if (v == 10) return Cmd::Single;
     if (v == 11) return Cmd::Group;
     if (v == 12) return Cmd::Sync;
-    throw Invalid{"cmd must be 0, 10, 11 or 12"};
+    if (v == 16) return Cmd::Watch;
+    throw Invalid{"cmd must be 0, 10, 11, 12 or 16"};
+}
+
+std::vector<std::int64_t> watchOf(const Json& j) {
+    auto it = j.find("watch");
+    if (it == j.end() || !it->is_array()) throw Invalid{"watch must be an array of user ids"};
+    if (it->size() > FrameParser::kMaxWatch) throw Invalid{"watch holds at most 1000 user ids"};
+    std::vector<std::int64_t> ids;
+    ids.reserve(it->size());
+    for (const auto& v : *it) {
+        if (!v.is_number_integer() || v.get<std::int64_t>() <= 0 || v.get<std::int64_t>() > kMaxSafeInteger)
+            throw Invalid{"watch must be an array of user ids"};
+        ids.push_back(v.get<std::int64_t>());
+    }
+    return ids;
 }
 
 std::uint64_t sinceOf(const Json& j) {
@@ -150,7 +165,7 @@ std::uint64_t sinceOf(const Json& j) {
 ChatMessage messageOf(const Json& j) {
     ChatMessage m;
     m.cmd = cmdOf(j);
-    if (m.cmd == Cmd::Heartbeat || m.cmd == Cmd::Sync) return m;
+    if (m.cmd == Cmd::Heartbeat || m.cmd == Cmd::Sync || m.cmd == Cmd::Watch) return m;
     m.dstid = positiveId(j, "dstid");
     m.media = mediaOf(j);
     m.content = text(j, "content", FrameParser::kMaxContentChars);
@@ -202,6 +217,7 @@ std::variant<ClientFrame, FrameError> FrameParser::parse(std::string_view text) 
     try {
         frame.message = messageOf(j);
         if (frame.message.cmd == Cmd::Sync) frame.since = sinceOf(j);
+        if (frame.message.cmd == Cmd::Watch) frame.watch = watchOf(j);
     } catch (const Invalid& e) {
         return FrameError{400, e.msg, frame.cid};
     }

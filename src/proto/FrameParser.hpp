@@ -6,15 +6,17 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "proto/ChatMessage.hpp"
 
 namespace chat::proto {
 
 struct ClientFrame {
-    ChatMessage message;     // id, userid and createat are left for the node to stamp
-    std::string cid;         // the client's own id as JSON text, empty if none
-    std::uint64_t since = 0;  // cmd 12: the last stream position the device holds
+    ChatMessage message;              // id, userid and createat are left for the node to stamp
+    std::string cid;                  // the client's own id as JSON text, empty if none
+    std::uint64_t since = 0;          // cmd 12: the last stream position the device holds
+    std::vector<std::int64_t> watch;  // cmd 16: the users whose presence the device follows
 };
 
 struct FrameError {
@@ -30,6 +32,7 @@ public:
     static constexpr std::size_t kMaxMemoChars = 1024;
     static constexpr std::size_t kMaxCidChars = 64;
     static constexpr std::int64_t kMaxAmount = 2147483647;
+    static constexpr std::size_t kMaxWatch = 1000;
 
     static std::variant<ClientFrame, FrameError> parse(std::string_view text);
     // http(s) URL or a path served by this node; never javascript:, data: or //host.

@@ -19,7 +19,7 @@ public:
 
     // Both directions in one transaction; repairs a half-made friendship (counts as Added).
     AddFriend addFriend(std::int64_t a, std::int64_t b);
-    std::vector<UserRecord> friends(std::int64_t owner);   // ordered by nickname, then id
+    std::vector<UserRecord> friends(std::int64_t owner);  // ordered by nickname, then id
     // Makes the user a member at the next stream position, which orders the join among the
     // messages: the member sees exactly the group's messages after it. Returns that position,
     // or nullopt if the user was a member already (no position is taken). Must run inside a

@@ -96,7 +96,7 @@ void ChatEndpoint::upgrade(beast::tcp_stream stream, http::BeastRequest request,
     services_.auth.check(
         creds.token, creds.claimedUser,
         [this, holder, req, since = *since, client = std::move(clientAddress)](auth::AuthStatus status,
-                                                                              auth::Identity id) {
+                                                                               auth::Identity id) {
             net::post(holder->get_executor(), [this, holder, req, since, client, status, id] {
                 if (status == auth::AuthStatus::Unavailable)
                     return refuse(holder, req->version(), bhttp::status::service_unavailable, "service unavailable");
@@ -105,8 +105,7 @@ void ChatEndpoint::upgrade(beast::tcp_stream stream, http::BeastRequest request,
                     return refuse(holder, req->version(), bhttp::status::unauthorized,
                                   "invalid or missing credentials");
                 }
-                std::make_shared<ChatSession>(std::move(*holder), id, client, services_)
-                    ->start(std::move(*req), since);
+                std::make_shared<ChatSession>(std::move(*holder), id, client, services_)->start(std::move(*req), since);
             });
         });
 }

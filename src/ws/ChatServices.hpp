@@ -5,6 +5,7 @@
 #include "hub/Dispatcher.hpp"
 #include "hub/Hub.hpp"
 #include "hub/KnownUsers.hpp"
+#include "hub/Presence.hpp"
 #include "metrics/Metrics.hpp"
 #include "proto/IdGenerator.hpp"
 #include "store/Database.hpp"
@@ -15,6 +16,7 @@ struct ChatServices {
     const config::Config& cfg;
     hub::Hub& hub;
     hub::Dispatcher& dispatcher;
+    hub::Presence& presence;
     hub::KnownUsers& knownUsers;
     proto::IdGenerator& ids;
     store::Database& db;

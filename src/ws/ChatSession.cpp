@@ -165,6 +165,11 @@ void ChatSession::handleFrame() {
             else
                 reply(proto::MessageCodec::error(409, "a sync is already running", frame.cid));
             return doRead();
+        case proto::Cmd::Watch: {
+            auto state = services_.presence.watch(shared_from_this(), std::move(frame.watch));
+            reply(proto::MessageCodec::presence(state.online, state.offline));
+            return doRead();
+        }
         default:
             return doRead();  // heartbeat: its arrival already reset the idle timer
     }
@@ -201,7 +206,8 @@ void ChatSession::publish(ClientFrame frame) {
     auto result = services_.dispatcher.publish(
         m, proto::MessageCodec::encode(m), weak_from_this(), cid,
         [self = shared_from_this(), cid](std::optional<std::uint64_t> pos) {
-            net::post(self->ws_.get_executor(), [self, cid, stored = pos.has_value()] { self->onCommitted(stored, cid); });
+            net::post(self->ws_.get_executor(),
+                      [self, cid, stored = pos.has_value()] { self->onCommitted(stored, cid); });
         });
     switch (result) {
         case hub::PublishResult::Queued:
@@ -439,6 +445,7 @@ void ChatSession::finish(beast::error_code ec) {
     if (!registered_) return;
     registered_ = false;
     services_.hub.remove(*this);
+    services_.presence.unwatch(*this);
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - opened_).count();
     auto how = ec == websocket::error::closed ? "close " + std::to_string(ws_.reason().code) : ec.message();
     spdlog::info("ws: closed user={} from={} after {}s ({})", userId(), client_, seconds, how);

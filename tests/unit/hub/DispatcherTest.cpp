@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -12,10 +13,12 @@
 #include "metrics/Metrics.hpp"
 #include "proto/ChatMessage.hpp"
 #include "proto/Datagram.hpp"
+#include "proto/IdList.hpp"
 
 using chat::hub::CloseCode;
 using chat::hub::Dispatcher;
 using chat::hub::Hub;
+using chat::hub::Presence;
 using chat::hub::PublishResult;
 using chat::hub::SharedFrame;
 using chat::hub::StreamEntry;
@@ -28,6 +31,8 @@ using chat::proto::ChatMessage;
 using chat::proto::Cmd;
 using chat::proto::DatagramHeader;
 using chat::proto::DatagramKind;
+using chat::proto::IdList;
+using chat::proto::PresenceList;
 using chat::proto::TargetKind;
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
@@ -37,6 +42,7 @@ namespace {
 constexpr std::size_t kMaxMessage = 64u << 10;
 constexpr std::int64_t kAlice = 1, kBob = 2, kCarol = 3;
 constexpr std::int64_t kGroup = 100;
+constexpr std::uint32_t kSelf = 1, kOtherNode = 2;
 
 ChatMessage single(std::int64_t from, std::int64_t to) {
     ChatMessage m;
@@ -101,9 +107,8 @@ protected:
 
     // Alice's first connection sends; returns what `done` was told once the test commits.
     PublishResult publish(const ChatMessage& m, const std::string& encoded = R"({"id":77})") {
-        return dispatcher.publish(m, encoded, alice1, "\"c1\"", [this](std::optional<std::uint64_t> pos) {
-            outcomes.push_back(pos);
-        });
+        return dispatcher.publish(m, encoded, alice1, "\"c1\"",
+                                  [this](std::optional<std::uint64_t> pos) { outcomes.push_back(pos); });
     }
     void commit(std::size_t entry, std::optional<std::uint64_t> pos) { journal.entries.at(entry).done(pos); }
 
@@ -113,11 +118,15 @@ protected:
     }
 
     chat::metrics::Metrics metrics;
-    Hub hub{metrics};
+    Presence presence{kSelf};
+    Hub hub{metrics, &presence};
     FakeBroadcaster bus;
     FakeJournal journal;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> fetches;
-    Dispatcher dispatcher{limits(), hub, bus,
+    Dispatcher dispatcher{limits(),
+                          hub,
+                          presence,
+                          bus,
                           [this](const ChatMessage& m, const std::string& f, Dispatcher::Committed done) {
                               return journal.append(m, f, std::move(done));
                           },
@@ -291,7 +300,7 @@ TEST_F(DispatcherTest, TheResyncComesBeforeThePositionAfterTheHole) {
 }
 
 TEST_F(DispatcherTest, NothingIsReleasedBeforeTheNodeKnowsWhereTheStreamStood) {
-    Dispatcher fresh{limits(), hub, bus, [](auto&&...) { return true; }, [](auto, auto) {}, metrics};
+    Dispatcher fresh{limits(), hub, presence, bus, [](auto&&...) { return true; }, [](auto, auto) {}, metrics};
     fresh.receive(header(DatagramKind::Chat, TargetKind::User, kBob, kCarol, 8), "m8");
     fresh.receive(header(DatagramKind::Chat, TargetKind::User, kBob, kCarol, 7), "m7");
     EXPECT_EQ(bob1->frameCount(), 0u);
@@ -467,4 +476,66 @@ TEST_F(DispatcherTest, ReceiveIgnoresTheBussOwnControlKinds) {
     EXPECT_TRUE(revoked.empty());
     EXPECT_TRUE(alice1->closes().empty());
     EXPECT_TRUE(bus.sent.empty());
+}
+
+// --- presence
+
+TEST_F(DispatcherTest, AnnouncePresenceBroadcastsWhoCameAndWentHereSinceTheLastTime) {
+    dispatcher.announcePresence();  // the four connections of SetUp
+    ASSERT_EQ(bus.sent.size(), 1u);
+    EXPECT_EQ(bus.sent[0].header.kind, DatagramKind::Presence);
+    EXPECT_EQ(bus.sent[0].header.target, static_cast<std::int64_t>(PresenceList::Online));
+    auto ids = IdList::decode(bus.sent[0].payload).value();
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(ids, (std::vector<std::int64_t>{kAlice, kBob, kCarol}));
+    hub.remove(*carol);
+    dispatcher.announcePresence();
+    ASSERT_EQ(bus.sent.size(), 2u);
+    EXPECT_EQ(bus.sent[1].header.target, static_cast<std::int64_t>(PresenceList::Offline));
+    EXPECT_EQ(IdList::decode(bus.sent[1].payload), (std::vector<std::int64_t>{kCarol}));
+    dispatcher.announcePresence();
+    EXPECT_EQ(bus.sent.size(), 2u);  // nothing new
+}
+
+TEST_F(DispatcherTest, ReceivedPresenceReachesWatchersHereAtTheNextAnnouncement) {
+    dispatcher.announcePresence();
+    presence.watch(alice1, {500});
+    auto h = header(DatagramKind::Presence, TargetKind::None, static_cast<std::int64_t>(PresenceList::Online), 0);
+    h.origin = kOtherNode;
+    dispatcher.receive(h, IdList::encode({500}));
+    dispatcher.announcePresence();
+    ASSERT_EQ(alice1->frameCount(), 1u);
+    EXPECT_EQ(Json::parse(*alice1->frames()[0]), (Json{{"cmd", 17}, {"online", {500}}, {"offline", Json::array()}}));
+    dispatcher.peerChanged(kOtherNode, false);  // that node went silent
+    dispatcher.announcePresence();
+    EXPECT_EQ(Json::parse(*alice1->frames()[1])["offline"], Json({500}));
+}
+
+TEST_F(DispatcherTest, AWholeListArrivesInPartsAndReplacesTheNodesEarlierOne) {
+    presence.watch(alice1, {500, 501, 502});
+    auto h = header(DatagramKind::Presence, TargetKind::None, static_cast<std::int64_t>(PresenceList::Online), 0);
+    h.origin = kOtherNode;
+    dispatcher.receive(h, IdList::encode({500}));
+    h.target = static_cast<std::int64_t>(PresenceList::Part);
+    dispatcher.receive(h, IdList::encode({501}));
+    EXPECT_TRUE(presence.watch(alice1, {500, 501, 502}).online == (std::vector<std::int64_t>{500}));
+    h.target = static_cast<std::int64_t>(PresenceList::Whole);
+    dispatcher.receive(h, IdList::encode({502}));
+    auto state = presence.watch(alice1, {500, 501, 502});
+    EXPECT_EQ(state.online, (std::vector<std::int64_t>{501, 502}));
+    EXPECT_EQ(state.offline, (std::vector<std::int64_t>{500}));
+}
+
+TEST_F(DispatcherTest, ANodeThatJoinsGetsThisNodesWholeListAndMalformedListsAreDropped) {
+    dispatcher.peerChanged(kOtherNode, true);
+    ASSERT_EQ(bus.sent.size(), 1u);
+    EXPECT_EQ(bus.sent[0].header.target, static_cast<std::int64_t>(PresenceList::Whole));
+    EXPECT_EQ(IdList::decode(bus.sent[0].payload).value().size(), 3u);
+    auto h = header(DatagramKind::Presence, TargetKind::None, static_cast<std::int64_t>(PresenceList::Online), 0);
+    h.origin = kOtherNode;
+    dispatcher.receive(h, "1234567");
+    h.target = 9;
+    dispatcher.receive(h, IdList::encode({7}));
+    EXPECT_EQ(dropped(DropReason::Malformed), 2u);
+    EXPECT_EQ(presence.onlineCount(), 3u);
 }

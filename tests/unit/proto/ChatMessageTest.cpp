@@ -105,8 +105,7 @@ TEST(MessageCodec, EncodesWhatTheParserAcceptedWithTheNodesStamp) {
 }
 
 TEST(MessageCodec, AckCarriesTheAssignedIdTheClientsIdTheTimeAndThePosition) {
-    EXPECT_EQ(MessageCodec::ack(42, R"("abc")", 1000, 9),
-              R"({"cmd":1,"id":42,"cid":"abc","createat":1000,"pos":9})");
+    EXPECT_EQ(MessageCodec::ack(42, R"("abc")", 1000, 9), R"({"cmd":1,"id":42,"cid":"abc","createat":1000,"pos":9})");
     EXPECT_EQ(MessageCodec::ack(42, "7", 1000, 9), R"({"cmd":1,"id":42,"cid":7,"createat":1000,"pos":9})");
 }
 

@@ -153,9 +153,8 @@ TEST(Datagram, HeaderIsExactly64BytesOfBigEndianFields) {
 
 TEST(Datagram, NumbersTheKindsAsDocumented) {
     const std::pair<DatagramKind, std::uint8_t> kinds[] = {
-        {DatagramKind::Chat, 1},      {DatagramKind::Join, 2}, {DatagramKind::Revoke, 3},
-        {DatagramKind::Heartbeat, 4}, {DatagramKind::Nak, 5},  {DatagramKind::Gone, 6},
-        {DatagramKind::Notice, 7},
+        {DatagramKind::Chat, 1}, {DatagramKind::Join, 2}, {DatagramKind::Revoke, 3}, {DatagramKind::Heartbeat, 4},
+        {DatagramKind::Nak, 5},  {DatagramKind::Gone, 6}, {DatagramKind::Notice, 7}, {DatagramKind::Presence, 8},
     };
     for (auto [kind, number] : kinds) {
         auto bytes = wire(header(kind, TargetKind::None), "");
@@ -191,11 +190,12 @@ TEST(Datagram, DecodedViewsPointIntoTheBuffer) {
     EXPECT_EQ(d.mac.size(), 32u);
 }
 
-TEST(Datagram, SequencesChatJoinRevokeAndNoticeOnly) {
+TEST(Datagram, SequencesEverythingButTheBussOwnControlKinds) {
     EXPECT_TRUE(isSequenced(DatagramKind::Chat));
     EXPECT_TRUE(isSequenced(DatagramKind::Join));
     EXPECT_TRUE(isSequenced(DatagramKind::Revoke));
     EXPECT_TRUE(isSequenced(DatagramKind::Notice));
+    EXPECT_TRUE(isSequenced(DatagramKind::Presence));
     EXPECT_FALSE(isSequenced(DatagramKind::Heartbeat));
     EXPECT_FALSE(isSequenced(DatagramKind::Nak));
     EXPECT_FALSE(isSequenced(DatagramKind::Gone));
@@ -234,7 +234,7 @@ TEST(Datagram, RefusesAnotherVersionIncludingTheEarlierOnes) {
 
 TEST(Datagram, RefusesAnUnknownKindOrTargetKind) {
     auto good = wire(header(DatagramKind::Chat, TargetKind::User), "x");
-    for (char kind : {'\0', '\x08', '\xff'}) {
+    for (char kind : {'\0', '\x09', '\xff'}) {
         auto bytes = good;
         bytes[5] = kind;
         auto r = Datagram::decode(bytes);

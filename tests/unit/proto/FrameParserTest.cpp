@@ -172,16 +172,17 @@ TEST(FrameParser, AcceptsSingleAndGroupChat) {
 }
 
 TEST(FrameParser, RefusesEveryOtherCmd) {
-    for (const Json& cmd : {Json(1), Json(2), Json(9), Json(13), Json(99), Json(-10), Json("10"), Json(10.5), Json()}) {
+    for (const Json& cmd :
+         {Json(1), Json(2), Json(9), Json(13), Json(17), Json(99), Json(-10), Json("10"), Json(10.5), Json()}) {
         auto j = textFrame();
         j["cmd"] = cmd;
         auto e = refused(j);
         EXPECT_EQ(e.code, 400);
-        EXPECT_EQ(e.msg, "cmd must be 0, 10, 11 or 12") << cmd.dump();
+        EXPECT_EQ(e.msg, "cmd must be 0, 10, 11, 12 or 16") << cmd.dump();
     }
     auto j = textFrame();
     j.erase("cmd");
-    EXPECT_EQ(refused(j).msg, "cmd must be 0, 10, 11 or 12");
+    EXPECT_EQ(refused(j).msg, "cmd must be 0, 10, 11, 12 or 16");
 }
 
 // --- sync requests (cmd 12)
@@ -202,6 +203,27 @@ TEST(FrameParser, RefusesASyncPositionThatIsNotAWholeNumberBelow2To53) {
         EXPECT_EQ(e.msg, "since must be a stream position (a whole number)") << bad;
         EXPECT_EQ(e.cid, "7") << bad;
     }
+}
+
+TEST(FrameParser, AcceptsAPresenceWatchOfUpToAThousandUserIds) {
+    auto frame = accepted(std::string(R"({"cmd":16,"watch":[3,1,2]})"));
+    EXPECT_EQ(frame.message.cmd, Cmd::Watch);
+    EXPECT_EQ(frame.watch, (std::vector<std::int64_t>{3, 1, 2}));
+    EXPECT_TRUE(accepted(std::string(R"({"cmd":16,"watch":[]})")).watch.empty());
+    Json many = {{"cmd", 16}, {"watch", Json::array()}};
+    for (int i = 1; i <= 1000; ++i) many["watch"].push_back(i);
+    EXPECT_EQ(accepted(many).watch.size(), 1000u);
+    many["watch"].push_back(1001);
+    EXPECT_EQ(refused(many).msg, "watch holds at most 1000 user ids");
+}
+
+TEST(FrameParser, RefusesAWatchThatIsNotAListOfUserIds) {
+    for (const char* bad : {R"("1,2")", "[0]", "[-4]", R"(["7"])", "[1.5]", "[[1]]", "{}", "null"}) {
+        auto e = refused(std::string(R"({"cmd":16,"watch":)") + bad + "}");
+        EXPECT_EQ(e.code, 400) << bad;
+        EXPECT_EQ(e.msg, "watch must be an array of user ids") << bad;
+    }
+    EXPECT_EQ(refused(std::string(R"({"cmd":16})")).msg, "watch must be an array of user ids");
 }
 
 TEST(FrameParser, PositionReadsOnlyPlainDecimalDigits) {

@@ -123,7 +123,7 @@ struct Tally {
 
 std::string validDatagram(Fuzzer& f) {
     DatagramHeader h;
-    h.kind = static_cast<DatagramKind>(1 + f.below(7));
+    h.kind = static_cast<DatagramKind>(1 + f.below(8));
     h.targetKind = static_cast<TargetKind>(f.below(3));
     h.keyId = static_cast<std::uint8_t>(f.below(256));
     h.origin = static_cast<std::uint32_t>(f.any64());
@@ -159,7 +159,7 @@ void checkDatagram(std::string_view in, Tally& t) {
     t.check(d.mac.data() == in.data() + kHead + len && d.mac.size() == 32, "mac view", in);
     t.check(h.fragCount > 0 && h.fragIndex < h.fragCount, "fragment fields", in);
     auto kind = static_cast<int>(h.kind), targetKind = static_cast<int>(h.targetKind);
-    t.check(kind >= 1 && kind <= 7 && targetKind >= 0 && targetKind <= 2, "kind out of range", in);
+    t.check(kind >= 1 && kind <= 8 && targetKind >= 0 && targetKind <= 2, "kind out of range", in);
     // Encoding the decoded header gives back the input, reserved bytes aside.
     Datagram::HeaderBytes again{};
     Datagram::encodeHeader(h, again);
@@ -302,10 +302,12 @@ void checkFrame(std::string_view in, Tally& t) {
     const auto& frame = std::get<ClientFrame>(result);
     const auto& m = frame.message;
     t.check(isJsonIdText(frame.cid), "cid is not an id", in);
-    t.check(m.cmd == Cmd::Heartbeat || m.cmd == Cmd::Single || m.cmd == Cmd::Group || m.cmd == Cmd::Sync, "cmd",
-            in);
+    t.check(m.cmd == Cmd::Heartbeat || m.cmd == Cmd::Single || m.cmd == Cmd::Group || m.cmd == Cmd::Sync ||
+                m.cmd == Cmd::Watch,
+            "cmd", in);
+    t.check(frame.watch.size() <= FrameParser::kMaxWatch, "watch size", in);
     t.check(frame.since <= (std::uint64_t{1} << 53) - 1, "since", in);
-    if (m.cmd == Cmd::Heartbeat || m.cmd == Cmd::Sync) return;
+    if (m.cmd == Cmd::Heartbeat || m.cmd == Cmd::Sync || m.cmd == Cmd::Watch) return;
     t.check(m.dstid > 0 && m.dstid <= (std::int64_t{1} << 53) - 1, "dstid", in);
     auto media = static_cast<int>(m.media);
     t.check((media >= 1 && media <= 9) || media == 100, "media", in);
