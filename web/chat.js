@@ -113,7 +113,6 @@ function start(session) {
             synced: (frame) => update((s) => S.applySynced(s, frame)),
             read: (frame) => update((s) => S.applyReadMark(s, frame)),
             presence: (frame) => update((s) => S.applyPresence(s, frame)),
-            gap: () => notify('Some messages were delayed on the network; fetching them again.'),
             ack: (frame) => update((s) => S.applyAck(s, frame)),
             error: (frame) => {
                 const next = S.applyError(state, frame);

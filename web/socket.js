@@ -53,7 +53,6 @@ export function socketUrl(location, session, since = 0) {
  *   synced(frame)          {cmd:13, pos}: everything up to pos has been sent
  *   read(frame)            {cmd:15, peer|group, pos}: read on one of this user's devices
  *   presence(frame)        {cmd:17, online:[ids], offline:[ids]} for the watched users
- *   gap(frame)             {cmd:14, lost}: the cluster lost messages; a re-sync was asked for
  *   ack(frame)             {cmd:1, id, cid, createat, pos} for a frame this client sent
  *   error(frame)           {cmd:99, code, msg, cid?}
  *   lost(cids, why)        frames written but never acknowledged, why = 'closed' (the connection
@@ -154,11 +153,6 @@ export function createSocket({ url, since = () => 0, on = {}, WebSocketImpl = gl
                 break;
             case 13:
                 emit('synced', frame);
-                break;
-            case 14:
-                // Some datagrams of the cluster bus were lost: ask for what this page missed.
-                resync();
-                emit('gap', frame);
                 break;
             case 15:
                 emit('read', frame);

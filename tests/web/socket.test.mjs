@@ -87,7 +87,7 @@ function setup({ random = () => 0.5, url = 'ws://h/chat?id=1&token=t', since } =
     const timers = new FakeTimers();
     const events = [];
     const on = {};
-    for (const name of ['status', 'message', 'ack', 'error', 'lost', 'loggedOut', 'synced', 'read', 'presence', 'gap']) {
+    for (const name of ['status', 'message', 'ack', 'error', 'lost', 'loggedOut', 'synced', 'read', 'presence']) {
         on[name] = (...args) => events.push([name, ...args]);
     }
     const socket = createSocket({ url, since, on, WebSocketImpl: FakeWebSocket, timers, random });
@@ -302,13 +302,10 @@ test('sync, read-mark and presence frames reach their callbacks', () => {
     );
 });
 
-test('a lost-messages notice (cmd 14) asks the node to re-sync from the position held', () => {
-    const { socket, latest, events } = setup({ since: () => 99 });
+test('resync() asks the node for what came after the position held', () => {
+    const { socket, latest } = setup({ since: () => 99 });
     socket.connect();
     latest().open();
-    latest().receive({ cmd: 14, lost: 3, msg: 'some messages may have been lost' });
-    assert.deepEqual(latest().sent.at(-1), { cmd: 12, since: 99 });
-    assert.equal(events.filter((e) => e[0] === 'gap').length, 1);
     socket.resync();
     assert.deepEqual(latest().sent.at(-1), { cmd: 12, since: 99 });
 });
