@@ -19,6 +19,7 @@ void MessageWriter::start() {
     if (started_) return;
     started_ = true;
     thread_ = std::thread([this] { loop(); });
+    answerThread_ = std::thread([this] { answerLoop(); });
 }
 
 void MessageWriter::stop() {
@@ -28,6 +29,12 @@ void MessageWriter::stop() {
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+    {
+        std::lock_guard lock(answerMutex_);
+        committerDone_ = true;
+    }
+    answerWake_.notify_all();
+    if (answerThread_.joinable()) answerThread_.join();
 }
 
 bool MessageWriter::append(NewMessage message, Committed done) {
@@ -78,8 +85,28 @@ void MessageWriter::commit(std::vector<Pending>& batch) {
     auto now = std::chrono::steady_clock::now();
     (first ? metrics_.historyStored : metrics_.historyFailed).fetch_add(batch.size(), std::memory_order_relaxed);
     for (const auto& p : batch) metrics_.historyCommitLatency.observe(now - p.appended);
-    for (std::size_t i = 0; i < batch.size(); ++i)
-        batch[i].done(first ? std::optional<std::uint64_t>(*first + i) : std::nullopt);
+    Outcome outcome{{}, first};
+    outcome.callbacks.reserve(batch.size());
+    for (auto& p : batch) outcome.callbacks.push_back(std::move(p.done));
+    {
+        std::lock_guard lock(answerMutex_);
+        answers_.push_back(std::move(outcome));
+    }
+    answerWake_.notify_one();
+}
+
+void MessageWriter::answerLoop() {
+    std::unique_lock lock(answerMutex_);
+    for (;;) {
+        answerWake_.wait(lock, [this] { return committerDone_ || !answers_.empty(); });
+        if (answers_.empty()) return;  // the committer has stopped and everything is answered
+        auto outcome = std::move(answers_.front());
+        answers_.pop_front();
+        lock.unlock();
+        for (std::size_t i = 0; i < outcome.callbacks.size(); ++i)
+            outcome.callbacks[i](outcome.first ? std::optional<std::uint64_t>(*outcome.first + i) : std::nullopt);
+        lock.lock();
+    }
 }
 
 }  // namespace chat::store

@@ -1,7 +1,8 @@
 // Commits chat messages to the history in batches, on its own thread and connection, so a
 // sender's acknowledgement can wait for durability without costing one commit per message:
-// while one batch commits, the next gathers. Sessions append(); the callback runs on the
-// writer's thread, in append order, with the message's stream position or a failure.
+// while one batch commits, the next gathers, and the previous one's callbacks run. Sessions
+// append(); the callback runs on the writer's callback thread, in append order, with the
+// message's stream position or a failure.
 // Built by the Node, which hands it to the Dispatcher as its journal.
 #pragma once
 #include <chrono>
@@ -50,7 +51,14 @@ private:
         std::chrono::steady_clock::time_point appended;
     };
 
+    // A committed (or failed) batch whose callbacks are still to run.
+    struct Outcome {
+        std::vector<Committed> callbacks;
+        std::optional<std::uint64_t> first;
+    };
+
     void loop();
+    void answerLoop();
     std::vector<Pending> takeBatch(std::unique_lock<std::mutex>& lock);
     void commit(std::vector<Pending>& batch);
 
@@ -63,6 +71,12 @@ private:
     bool stopping_ = false;
     Connection connection_;  // the writer thread's alone
     std::thread thread_;
+    // Callbacks run here, in commit order, so broadcasting one batch overlaps the next commit.
+    std::mutex answerMutex_;
+    std::condition_variable answerWake_;
+    std::deque<Outcome> answers_;
+    bool committerDone_ = false;
+    std::thread answerThread_;
 };
 
 }  // namespace chat::store

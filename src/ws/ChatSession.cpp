@@ -303,7 +303,7 @@ void ChatSession::onSyncPage(SyncPage page) {
             enqueue(std::make_shared<const std::string>(proto::MessageCodec::withPos(m.frame, m.pos)));
             sync_.sent(m.pos);
         }
-        if (!more) sync_.clamp(page.committed);
+        if (!more) sync_.reachedEnd(page.committed);
         services_.metrics.syncFrames.fetch_add(page.messages.size(), std::memory_order_relaxed);
         // A long history goes out a page at a time, each once the previous one has drained.
         if (more && queuedBytes_ > services_.cfg.maxQueueBytes / 2) {

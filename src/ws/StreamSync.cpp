@@ -41,9 +41,8 @@ void StreamSync::sent(std::uint64_t pos) {
     sentMax_ = std::max(sentMax_, pos);
 }
 
-void StreamSync::clamp(std::uint64_t committed) {
-    // What this sync sent may have committed after `committed` was read.
-    last_ = std::min(last_, std::max(committed, sentMax_));
+void StreamSync::reachedEnd(std::uint64_t committed) {
+    last_ = std::max(committed, sentMax_);
 }
 
 std::optional<std::vector<hub::SharedFrame>> StreamSync::finish() {

@@ -30,9 +30,10 @@ public:
     void sent(std::uint64_t pos);
     // The sync starts after `pos` instead (the recent part of the stream only).
     void skipTo(std::uint64_t pos) { last_ = pos > last_ ? pos : last_; }
-    // The device holds nothing beyond the stream's end as it stood at `committed` (read before
-    // the history) or as far as this sync sent (a position from elsewhere, or made up).
-    void clamp(std::uint64_t committed);
+    // The history was paged to its end, read after the stream stood at `committed`: the device
+    // now holds everything of its stream up to there (or up to what the sync sent, which may
+    // have committed later). This also takes a made-up or stale position back to the real end.
+    void reachedEnd(std::uint64_t committed);
     std::uint64_t last() const { return last_; }
 
     // The history is paged to its end: the held frames to send now, oldest first, and the sync

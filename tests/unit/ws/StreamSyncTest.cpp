@@ -97,26 +97,35 @@ TEST(StreamSync, OverflowingTheHoldDropsTheMessagesButKeepsTheAcksAndAsksForAnot
     EXPECT_EQ(texts(*rest), (std::vector<std::string>{"ack", "5"}));
 }
 
-TEST(StreamSync, ClampKeepsABogusPositionFromHidingNewFrames) {
+TEST(StreamSync, TheEndOfTheHistoryTakesABogusPositionBackSoItHidesNoNewFrames) {
     StreamSync s(1024);
     s.begin(1000000);  // a position from another database, or made up
-    s.clamp(40);
+    s.reachedEnd(40);
     EXPECT_EQ(s.live(frame("41"), 41, false), Live::Held);
     auto rest = s.finish();
     ASSERT_TRUE(rest.has_value());
     EXPECT_EQ(texts(*rest), (std::vector<std::string>{"41"}));
 }
 
-TEST(StreamSync, ClampNeverTakesBackWhatTheSyncSent) {
+TEST(StreamSync, TheEndOfTheHistoryNeverTakesBackWhatTheSyncSent) {
     // The stream's end was read before the history: the history may hold later positions.
     StreamSync s(1024);
     s.begin(10);
     EXPECT_EQ(s.live(frame("12"), 12, false), Live::Held);
     s.sent(11);
     s.sent(12);
-    s.clamp(11);
+    s.reachedEnd(11);
     EXPECT_EQ(s.last(), 12u);
     auto rest = s.finish();
     ASSERT_TRUE(rest.has_value());
     EXPECT_TRUE(rest->empty());
+}
+
+TEST(StreamSync, ADeviceWithNothingInItsStreamStillHoldsTheStreamsEndAfterASync) {
+    // So its next connection asks for what came after that, not for "no position".
+    StreamSync s(1024);
+    s.begin(0);
+    s.reachedEnd(50);
+    ASSERT_TRUE(s.finish().has_value());
+    EXPECT_EQ(s.last(), 50u);
 }

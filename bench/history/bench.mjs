@@ -1,0 +1,280 @@
+// The history benchmark: how many messages per second the cluster stores (every message is
+// committed before its ack, in batched commits), what a sender waits for its ack meanwhile,
+// and how long a device that missed 10,000 messages takes to catch up when it reconnects.
+// Two Release nodes on loopback, a private MariaDB (scripts/db.sh, durable commits: one log
+// flush per commit), clients on the `ws` package. Prints a table and writes
+// bench/results/history-<date>-<hhmm>.json. Run it through bench/history/run.sh.
+//
+// Environment: CHAT_BIN (required), BENCH_MESSAGES (stored-throughput messages, 40000),
+// BENCH_SENDERS (8), BENCH_WINDOW (unacknowledged frames per sender, 32), BENCH_MISSED
+// (messages a device misses, 10000), BENCH_PHASE_LIMIT_S (seconds any phase may take, 120).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const repoDir = path.resolve(fileURLToPath(import.meta.url), '../../..');
+const WebSocket = createRequire(path.join(repoDir, 'tests/package.json'))('ws');
+
+const BIN = process.env.CHAT_BIN;
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 40000);
+const SENDERS = Number(process.env.BENCH_SENDERS ?? 8);
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 32);
+const MISSED = Number(process.env.BENCH_MISSED ?? 10000);
+const PHASE_LIMIT_MS = Number(process.env.BENCH_PHASE_LIMIT_S ?? 120) * 1000;
+const BUS_KEY = 'bench-history-cluster-secret-0123';
+const CONTENT = 'x'.repeat(100);
+
+const log = (...a) => console.error('bench:', ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const children = new Set();
+process.once('exit', () => {
+    for (const c of children) c.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer().listen(0, '127.0.0.1', () => {
+            const { port } = srv.address();
+            srv.close(() => resolve(port));
+        });
+        srv.on('error', reject);
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// The database and the nodes
+
+const dbEnv = (port) => ({ ...process.env, CHAT_DB_DIR: 'var/bench-history-db', CHAT_DB_PORT: String(port) });
+
+function db(command, port) {
+    return execFileSync('bash', ['scripts/db.sh', command], { cwd: repoDir, env: dbEnv(port), encoding: 'utf8' }).trim();
+}
+
+async function startNode(id, dsn, busPort, logDir) {
+    const [port, admin] = [await freePort(), await freePort()];
+    const args = [
+        '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${admin}`, '--node-id', String(id),
+        '--bus-port', String(busPort), '--bus-key', BUS_KEY, '--mysql', dsn, '--pbkdf2-iterations', '1000',
+        '--upload-dir', path.join(logDir, 'upload'), '--log-level', 'warn',
+        // Generous bounds: the sync phase sends 10,000 frames to one connection.
+        '--max-queue', '16M',
+    ];
+    const child = spawn(BIN, args, { cwd: repoDir, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    const node = { id, child, url: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, admin: `http://127.0.0.1:${admin}` };
+    const deadline = Date.now() + 15000;
+    for (;;) {
+        try {
+            if ((await fetch(`${node.admin}/healthz`)).status === 200) return node;
+        } catch {
+            // not listening yet
+        }
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`node ${id} did not start`);
+        await sleep(50);
+    }
+}
+
+async function stopNode(node) {
+    if (node.child.exitCode !== null) return;
+    const exited = new Promise((r) => node.child.once('exit', r));
+    node.child.kill('SIGTERM');
+    const timer = setTimeout(() => node.child.kill('SIGKILL'), 10000);
+    await exited;
+    clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------
+// Clients
+
+async function register(node, i) {
+    const mobile = `19${String(process.pid % 1000).padStart(3, '0')}${String(Date.now() % 1e6).padStart(6, '0')}${i}`;
+    const res = await fetch(`${node.url}/user/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ mobile, passwd: 'bench-password', nickname: `u${i}` }),
+    });
+    const body = await res.json();
+    if (body.code !== 0) throw new Error(`register: ${JSON.stringify(body)}`);
+    return { id: body.data.id, token: body.data.token };
+}
+
+// Opens a connection and resolves once the node said {"cmd":13}; `onFrame` sees every frame.
+function connect(node, user, { since, onFrame = () => {} } = {}) {
+    const q = new URLSearchParams({ id: String(user.id), token: user.token });
+    if (since !== undefined) q.set('since', String(since));
+    const ws = new WebSocket(`${node.ws}/chat?${q}`, { maxPayload: 64 << 20 });
+    let resolveSynced;
+    const synced = new Promise((r) => (resolveSynced = r));
+    ws.on('message', (data) => {
+        const frame = JSON.parse(data);
+        if (frame.cmd === 13) resolveSynced(frame);
+        onFrame(frame);
+    });
+    return new Promise((resolve, reject) => {
+        ws.once('error', reject);
+        ws.once('open', () => resolve({ ws, synced }));
+    });
+}
+
+// Sends `count` messages from one connection with at most WINDOW unacknowledged; resolves with
+// each message's ack latency in ms.
+function blast(conn, to, count) {
+    return new Promise((resolve, reject) => {
+        const sentAt = new Map();
+        const latencies = [];
+        let next = 0;
+        const pump = () => {
+            while (next < count && sentAt.size < WINDOW) {
+                const cid = next++;
+                sentAt.set(cid, performance.now());
+                conn.ws.send(JSON.stringify({ id: cid, cmd: 10, dstid: to.id, media: 1, content: CONTENT }));
+            }
+        };
+        conn.ws.on('message', (data) => {
+            const f = JSON.parse(data);
+            if (f.cmd === 99) return reject(new Error(`error frame: ${data}`));
+            if (f.cmd !== 1) return;
+            latencies.push(performance.now() - sentAt.get(f.cid));
+            sentAt.delete(f.cid);
+            if (latencies.length === count) return resolve(latencies);
+            pump();
+        });
+        pump();
+    });
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+
+function withLimit(promise, what) {
+    let timer;
+    return Promise.race([
+        promise.finally(() => clearTimeout(timer)),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${PHASE_LIMIT_MS} ms`)), PHASE_LIMIT_MS))),
+    ]);
+}
+
+async function metric(node, name) {
+    const text = await (await fetch(`${node.admin}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Phases
+
+// Senders spread over both nodes, each to a receiver that is not connected (nothing but the
+// store and the bus in the way): messages stored per second, and what each ack waited.
+async function storedThroughput(nodes, users) {
+    const conns = [];
+    for (let i = 0; i < SENDERS; i++) conns.push(await connect(nodes[i % 2], users[i]));
+    await Promise.all(conns.map((c) => c.synced));
+    const per = Math.ceil(MESSAGES / SENDERS);
+    const commitsBefore = await metric(nodes[0], 'chat_history_commit_seconds_count');
+    const t0 = performance.now();
+    const all = await withLimit(Promise.all(conns.map((c, i) => blast(c, users[SENDERS + (i % 2)], per))), 'stored throughput');
+    const seconds = (performance.now() - t0) / 1000;
+    const latencies = all.flat().sort((a, b) => a - b);
+    for (const c of conns) c.ws.close();
+    const stored = per * SENDERS;
+    return {
+        messages: stored,
+        seconds: +seconds.toFixed(2),
+        perSecond: Math.round(stored / seconds),
+        ackMs: { p50: +percentile(latencies, 0.5).toFixed(2), p99: +percentile(latencies, 0.99).toFixed(2), max: +latencies.at(-1).toFixed(2) },
+        storedOnNode1: (await metric(nodes[0], 'chat_history_commit_seconds_count')) - commitsBefore,
+    };
+}
+
+// A device holds position P, goes away while MISSED messages arrive, and comes back with
+// since=P: the time until its {"cmd":13}, and that it got every message once, in order.
+async function syncAfterMissed(nodes, users) {
+    const [sender, target] = [users[0], users[SENDERS + 2]];
+    const first = await connect(nodes[1], target);
+    const since = (await first.synced).pos;
+    first.ws.close();
+    const conn = await connect(nodes[0], sender);
+    await conn.synced;
+    await withLimit(blast(conn, target, MISSED), 'sending the missed messages');
+    conn.ws.close();
+
+    let count = 0;
+    let last = since;
+    let outOfOrder = 0;
+    const t0 = performance.now();
+    const back = await connect(nodes[1], target, {
+        since,
+        onFrame: (f) => {
+            if (f.cmd !== 10) return;
+            count++;
+            if (f.pos <= last) outOfOrder++;
+            last = f.pos;
+        },
+    });
+    const end = await withLimit(back.synced, 'the sync');
+    const ms = performance.now() - t0;
+    back.ws.close();
+    if (count !== MISSED || outOfOrder) throw new Error(`sync delivered ${count} of ${MISSED}, ${outOfOrder} out of order`);
+    return { missed: MISSED, ms: Math.round(ms), framesPerSecond: Math.round(MISSED / (ms / 1000)), endPos: end.pos };
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main() {
+    if (!BIN) throw new Error('CHAT_BIN is not set (run bench/history/run.sh)');
+    const logDir = path.join(repoDir, 'var', 'bench-history');
+    mkdirSync(logDir, { recursive: true });
+    const dbPort = await freePort();
+    db('reset', dbPort);
+    const nodes = [];
+    try {
+        const dsn = db('dsn', dbPort);
+        const busPort = await freePort();
+        for (const id of [1, 2]) nodes.push(await startNode(id, dsn, busPort, logDir));
+        const users = [];
+        for (let i = 0; i < SENDERS + 3; i++) users.push(await register(nodes[i % 2], i));
+
+        log(`stored throughput: ${MESSAGES} messages from ${SENDERS} senders, window ${WINDOW}`);
+        const stored = await storedThroughput(nodes, users);
+        log(`sync: a device that missed ${MISSED} messages`);
+        const sync = await syncAfterMissed(nodes, users);
+
+        const result = {
+            date: new Date().toISOString(),
+            machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30) },
+            config: { messages: MESSAGES, senders: SENDERS, window: WINDOW, missed: MISSED, contentChars: CONTENT.length },
+            stored,
+            sync,
+        };
+        console.log(
+            [
+                '| measure | value |',
+                '|---|---|',
+                `| messages stored (committed, acked) per second | ${stored.perSecond.toLocaleString('en')} |`,
+                `| ack latency p50 / p99 / max (ms) | ${stored.ackMs.p50} / ${stored.ackMs.p99} / ${stored.ackMs.max} |`,
+                `| sync of ${MISSED.toLocaleString('en')} missed messages (ms) | ${sync.ms.toLocaleString('en')} (${sync.framesPerSecond.toLocaleString('en')} frames/s) |`,
+            ].join('\n'),
+        );
+        const stamp = new Date().toISOString().slice(0, 16).replace('T', '-').replace(':', '');
+        const out = path.join(repoDir, 'bench', 'results', `history-${stamp}.json`);
+        writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+        log(`wrote ${path.relative(repoDir, out)}`);
+    } finally {
+        await Promise.all(nodes.map(stopNode));
+        db('stop', dbPort);
+    }
+}
+
+main().then(
+    () => process.exit(0),
+    (e) => {
+        console.error(`bench: FAILED: ${e.message}`);
+        process.exit(1);
+    },
+);
