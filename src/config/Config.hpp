@@ -46,7 +46,7 @@ struct Config {
 
     // --- storage
     MysqlUrl mysql{"chat", "chat", "127.0.0.1", 3307, "chat"};
-    unsigned dbPoolSize = 4;
+    unsigned dbPoolSize = 8;
     std::size_t dbQueueMax = 10000;
     Seconds dbTimeout{5};
 

@@ -165,7 +165,7 @@ const std::vector<Option>& options() {
              if (!url) throw ConfigError("expected mysql://user:pass@host:port/db");
              c.mysql = *url;
          }},
-        {"db-pool", "database connections, each on its own thread (default 4)", number(&Config::dbPoolSize, 1, 64)},
+        {"db-pool", "database connections, each on its own thread (default 8)", number(&Config::dbPoolSize, 1, 64)},
         {"db-queue-max", "database jobs waiting before new ones are refused with 503 (default 10000)",
          number(&Config::dbQueueMax, 1, 1000000)},
         {"db-timeout", "database connect/read/write timeout in seconds (default 5)",

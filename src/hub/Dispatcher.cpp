@@ -150,7 +150,10 @@ void Dispatcher::filled(std::uint64_t first, std::uint64_t last, std::vector<Str
 }
 
 void Dispatcher::release(const Positioned& p) {
-    if (p.event == StreamEvent::Join) return hub_.addGroups(p.sender, {p.target});
+    if (p.event == StreamEvent::Join) {
+        hub_.addGroups(p.sender, {p.target});
+        return;
+    }
     auto origin = p.origin.lock();
     if (origin && p.ack) origin->acknowledge(p.ack, p.pos);
     if (!p.frame) return;

@@ -36,14 +36,17 @@ void Hub::remove(const Recipient& r) {
     users_.erase(it);
 }
 
-void Hub::addGroups(std::int64_t user, const std::vector<std::int64_t>& groups) {
+std::uint64_t Hub::addGroups(std::int64_t user, const std::vector<std::int64_t>& groups) {
     std::unique_lock lock(mutex_);
     auto it = users_.find(user);
-    if (it == users_.end()) return;
-    for (auto group : groups) {
-        it->second.groups.insert(group);
-        groupMembers_[group].insert(user);
+    if (it != users_.end()) {
+        for (auto group : groups) {
+            it->second.groups.insert(group);
+            groupMembers_[group].insert(user);
+        }
     }
+    // Read under the lock: a delivery that looked the members up before noted its position first.
+    return groups.empty() ? 0 : groupReleased_.load();
 }
 
 bool Hub::isMember(std::int64_t user, std::int64_t group) const {
@@ -87,6 +90,8 @@ std::size_t Hub::deliverSingle(std::int64_t to, std::int64_t from, const SharedF
 }
 
 std::size_t Hub::deliverGroup(std::int64_t group, const SharedFrame& frame, const Recipient* skip, std::uint64_t pos) {
+    for (auto seen = groupReleased_.load(); pos > seen && !groupReleased_.compare_exchange_weak(seen, pos);) {
+    }
     Targets targets;
     {
         std::shared_lock lock(mutex_);

@@ -2,6 +2,7 @@
 // themselves; the Dispatcher asks the hub to deliver. Targets are copied under a shared
 // lock and frames are handed out after it is released, so a slow recipient never holds it.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
@@ -24,8 +25,11 @@ public:
 
     void add(const std::shared_ptr<Recipient>& r);
     void remove(const Recipient& r);
-    // Merges groups into a user's memberships; a no-op for users not connected here.
-    void addGroups(std::int64_t user, const std::vector<std::int64_t>& groups);
+    // Merges groups into a user's memberships; a no-op for users not connected here. Returns the
+    // last group position released before: group messages after it reach the user's
+    // connections live, those up to it may have passed them by (a connecting session then
+    // reads the history past it).
+    std::uint64_t addGroups(std::int64_t user, const std::vector<std::int64_t>& groups);
 
     bool isMember(std::int64_t user, std::int64_t group) const;
     bool holdsUser(std::int64_t user) const;
@@ -59,6 +63,7 @@ private:
     metrics::Metrics& metrics_;
     Presence* presence_;
     mutable std::shared_mutex mutex_;
+    std::atomic<std::uint64_t> groupReleased_{0};  // the highest position deliverGroup was given
     std::unordered_map<std::int64_t, User> users_;
     std::unordered_map<std::int64_t, std::unordered_set<std::int64_t>> groupMembers_;  // local members only
     std::size_t connections_ = 0;

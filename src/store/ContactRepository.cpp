@@ -59,6 +59,17 @@ bool ContactRepository::isMember(std::int64_t user, std::int64_t community) {
                 .empty();
 }
 
+ContactRepository::Memberships ContactRepository::memberships(std::int64_t user) {
+    Memberships m;
+    for (const Row& row : db_.query("SELECT s.pos, c.target FROM message_seq s LEFT JOIN contacts c ON c.owner = ? "
+                                    "AND c.category = 2 WHERE s.id = 1 ORDER BY c.target",
+                                    {user})) {
+        m.streamPosition = static_cast<std::uint64_t>(asInt(row[0]));
+        if (row[1]) m.groups.push_back(asInt(row[1]));
+    }
+    return m;
+}
+
 std::vector<std::int64_t> ContactRepository::communityIds(std::int64_t user) {
     auto rows = db_.query("SELECT target FROM contacts WHERE owner = ? AND category = 2 ORDER BY target", {user});
     std::vector<std::int64_t> ids;

@@ -28,6 +28,14 @@ public:
     bool isMember(std::int64_t user, std::int64_t community);
     std::vector<std::int64_t> communityIds(std::int64_t user);  // ascending
 
+    // The user's groups and where the message stream stood when they were read, in one round
+    // trip: what a connecting session needs before it reads the history.
+    struct Memberships {
+        std::vector<std::int64_t> groups;
+        std::uint64_t streamPosition = 0;
+    };
+    Memberships memberships(std::int64_t user);
+
 private:
     Connection& db_;
 };

@@ -86,6 +86,18 @@ constexpr std::string_view kRecentStart =
     "  WHERE c.owner = ? AND c.category = 2 ORDER BY m.pos DESC LIMIT ?)"
     ") s ORDER BY pos DESC LIMIT 1 OFFSET ?";
 
+constexpr std::string_view kRecent =
+    "SELECT pos, sender, kind, target, frame FROM ("
+    " (SELECT pos, sender, kind, target, frame FROM messages WHERE kind = 1 AND target = ? ORDER BY pos DESC LIMIT ?)"
+    " UNION ALL"
+    " (SELECT pos, sender, kind, target, frame FROM messages WHERE sender = ? AND kind = 1 AND target <> ?"
+    "  ORDER BY pos DESC LIMIT ?)"
+    " UNION ALL"
+    " (SELECT m.pos, m.sender, m.kind, m.target, m.frame FROM contacts c JOIN messages m"
+    "  ON m.kind = 2 AND m.conv_a = c.target AND m.conv_b = 0 AND m.pos > c.joined_pos"
+    "  WHERE c.owner = ? AND c.category = 2 ORDER BY m.pos DESC LIMIT ?)"
+    ") s ORDER BY pos DESC LIMIT ?";
+
 }  // namespace
 
 std::uint64_t MessageRepository::append(const std::vector<NewMessage>& batch) {
@@ -153,6 +165,13 @@ std::uint64_t MessageRepository::recentStart(std::int64_t user, std::size_t coun
     const auto n = static_cast<std::int64_t>(count + 1);
     auto rows = db_.query(kRecentStart, {user, n, user, user, n, user, n, static_cast<std::int64_t>(count)});
     return rows.empty() ? 0 : static_cast<std::uint64_t>(asInt(rows[0][0]));
+}
+
+std::vector<StoredMessage> MessageRepository::recent(std::int64_t user, std::size_t count) {
+    const auto n = static_cast<std::int64_t>(count);
+    auto messages = fromRows(db_.query(kRecent, {user, n, user, user, n, user, n, n}));
+    std::reverse(messages.begin(), messages.end());
+    return messages;
 }
 
 std::optional<std::uint64_t> MessageRepository::joinedAt(std::int64_t user, std::int64_t group) {

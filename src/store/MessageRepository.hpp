@@ -33,6 +33,8 @@ public:
     std::vector<StoredMessage> streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit);
     // The position just before the user's `count` latest messages (0 if they have no more).
     std::uint64_t recentStart(std::int64_t user, std::size_t count);
+    // The user's `count` latest messages, oldest first: recentStart and streamAfter in one query.
+    std::vector<StoredMessage> recent(std::int64_t user, std::size_t count);
 
     // Messages of one conversation before `before` (newest page first asked), oldest first.
     // nullopt: the user is not a member of that group.

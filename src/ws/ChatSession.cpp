@@ -21,7 +21,11 @@ namespace {
 
 // Frames beyond this are not even drained: the connection is closed with 1009.
 constexpr std::size_t kHardCapFactor = 16;
-constexpr std::size_t kReadChunk = 16 * 1024;
+// Reads take what has arrived, this much at a time: small, because an idle connection keeps
+// its read buffer; a large frame just takes more reads.
+constexpr std::size_t kReadChunk = 2048;
+// A buffer grown past this by a large frame is given back once the frame is handled.
+constexpr std::size_t kReadBufferKept = 16 * 1024;
 
 metrics::InCmd inCmdOf(proto::Cmd cmd) {
     switch (cmd) {
@@ -43,6 +47,12 @@ struct ChatSession::SyncPage {
     std::uint64_t after = 0;  // the page holds positions after this one
     std::vector<store::StoredMessage> messages;
     std::uint64_t committed = 0;
+    bool more = false;  // the stream goes on after this page
+};
+
+struct ChatSession::Opening {
+    std::vector<std::int64_t> groups;
+    SyncPage firstPage;
 };
 
 ChatSession::ChatSession(beast::tcp_stream&& stream, auth::Identity identity, std::string client, ChatServices services)
@@ -69,29 +79,47 @@ void ChatSession::start(http::BeastRequest request, std::optional<std::uint64_t>
     startSync(since);
     registered_ = true;
     services_.hub.add(shared_from_this());
-    loadGroups(std::make_shared<http::BeastRequest>(std::move(request)));
+    open(std::make_shared<http::BeastRequest>(std::move(request)));
 }
 
-// The handshake completes only once the user's groups are known: when the client sees
-// the connection open, every message for it, single or group, reaches it.
-void ChatSession::loadGroups(std::shared_ptr<http::BeastRequest> request) {
+// One database job gets the user's groups and the first page of its stream: the handshake
+// completes only once the groups are known, so when the client sees the connection open,
+// every message for it, single or group, reaches it.
+void ChatSession::open(std::shared_ptr<http::BeastRequest> request) {
     auto self = shared_from_this();
-    auto user = userId();
-    services_.db.run<std::vector<std::int64_t>>(
-        [user](store::Connection& c) { return store::ContactRepository(c).communityIds(user); },
-        [self, request](store::Outcome<std::vector<std::int64_t>> r) {
-            net::post(self->ws_.get_executor(), [self, request, r = std::move(r)] {
-                if (r.ok())
-                    self->services_.hub.addGroups(self->userId(), *r.value);
-                else
-                    spdlog::warn("ws: could not load groups of user {}", self->userId());
-                self->ws_.async_accept(*request,
-                                       [self, request, ok = r.ok()](beast::error_code ec) { self->onAccept(ec, ok); });
+    pageInFlight_ = true;
+    std::uint64_t after = 0;
+    {
+        std::lock_guard lock(queueMutex_);
+        after = sync_.last();
+    }
+    services_.db.run<Opening>(
+        [user = userId(), after, recent = std::exchange(syncRecent_, false),
+         &cfg = services_.cfg](store::Connection& c) {
+            auto memberships = store::ContactRepository(c).memberships(user);
+            return Opening{std::move(memberships.groups),
+                           readSyncPage(c, user, after, recent, cfg, memberships.streamPosition)};
+        },
+        [self, request](store::Outcome<Opening> r) {
+            net::post(self->ws_.get_executor(), [self, request, r = std::move(r)]() mutable {
+                std::optional<SyncPage> page;
+                if (r.ok()) {
+                    page = std::move(r.value->firstPage);
+                    // A group message released while the job ran went past this connection
+                    // before its groups were known: the history has it, page on.
+                    if (self->services_.hub.addGroups(self->userId(), r.value->groups) > page->committed)
+                        page->more = true;
+                } else {
+                    spdlog::warn("ws: could not load the groups and history of user {}", self->userId());
+                }
+                self->ws_.async_accept(*request, [self, request, page = std::move(page)](beast::error_code ec) mutable {
+                    self->onAccept(ec, std::move(page));
+                });
             });
         });
 }
 
-void ChatSession::onAccept(beast::error_code ec, bool groupsLoaded) {
+void ChatSession::onAccept(beast::error_code ec, std::optional<SyncPage> firstPage) {
     if (ec) {
         spdlog::info("ws: handshake with {} failed: {}", client_, ec.message());
         return finish(ec);
@@ -105,8 +133,8 @@ void ChatSession::onAccept(beast::error_code ec, bool groupsLoaded) {
             net::post(ws_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
         }
     }
-    if (groupsLoaded)
-        fetchSyncPage();
+    if (firstPage)
+        onSyncPage(std::move(*firstPage));
     else
         startClose({websocket::close_code::try_again_later, "service unavailable"});
     doRead();  // also receives the peer's answer to a close
@@ -143,6 +171,7 @@ void ChatSession::handleFrame() {
     auto data = readBuffer_.cdata();
     auto parsed = proto::FrameParser::parse(std::string_view(static_cast<const char*>(data.data()), data.size()));
     readBuffer_.clear();
+    if (readBuffer_.capacity() > kReadBufferKept) readBuffer_.shrink_to_fit();
     if (auto* error = std::get_if<proto::FrameError>(&parsed)) {
         services_.metrics.count(metrics::InCmd::Other);
         badFrame(error->code, error->msg, error->cid);
@@ -266,18 +295,11 @@ void ChatSession::fetchSyncPage() {
         after = sync_.last();
     }
     pageInFlight_ = true;
-    auto recent = std::exchange(syncRecent_, false);
-    const auto& cfg = services_.cfg;
     auto self = shared_from_this();
     services_.db.run<SyncPage>(
-        [user = userId(), after, recent, count = cfg.syncRecent, limit = cfg.syncPage](store::Connection& c) {
-            store::MessageRepository history(c);
-            SyncPage page;
-            // Read first: whatever commits later has a larger position.
-            page.committed = history.committedPosition();
-            page.after = recent ? history.recentStart(user, count) : after;
-            page.messages = history.streamAfter(user, page.after, limit);
-            return page;
+        [user = userId(), after, recent = std::exchange(syncRecent_, false),
+         &cfg = services_.cfg](store::Connection& c) {
+            return readSyncPage(c, user, after, recent, cfg, store::MessageRepository(c).committedPosition());
         },
         [self](store::Outcome<SyncPage> r) {
             net::post(self->ws_.get_executor(), [self, r = std::move(r)]() mutable {
@@ -291,10 +313,28 @@ void ChatSession::fetchSyncPage() {
         });
 }
 
+// `committed` was read before: whatever commits later has a larger position.
+ChatSession::SyncPage ChatSession::readSyncPage(store::Connection& c, std::int64_t user, std::uint64_t after,
+                                                bool recent, const config::Config& cfg, std::uint64_t committed) {
+    store::MessageRepository history(c);
+    SyncPage page;
+    page.committed = committed;
+    if (recent && cfg.syncRecent <= cfg.syncPage) {
+        // The newest messages are the stream's end: one query, and nothing more to page.
+        page.messages = history.recent(user, cfg.syncRecent);
+        page.after = page.messages.empty() ? committed : page.messages.front().pos - 1;
+        return page;
+    }
+    page.after = recent ? history.recentStart(user, cfg.syncRecent) : after;
+    page.messages = history.streamAfter(user, page.after, cfg.syncPage);
+    page.more = page.messages.size() >= cfg.syncPage;
+    return page;
+}
+
 void ChatSession::onSyncPage(SyncPage page) {
     pageInFlight_ = false;
     if (closing_) return;
-    const bool more = page.messages.size() >= services_.cfg.syncPage;
+    const bool more = page.more;
     {
         std::lock_guard lock(queueMutex_);
         if (stopped_) return;
@@ -330,8 +370,8 @@ void ChatSession::finishSync() {
 void ChatSession::badFrame(int code, const std::string& msg, const std::string& cid) {
     services_.metrics.count(metrics::ErrorKind::BadFrame);
     auto now = std::chrono::steady_clock::now();
+    std::erase_if(badFrames_, [&](auto t) { return now - t > services_.cfg.badFramesWindow; });
     badFrames_.push_back(now);
-    while (!badFrames_.empty() && now - badFrames_.front() > services_.cfg.badFramesWindow) badFrames_.pop_front();
     if (badFrames_.size() > services_.cfg.badFramesMax) {
         spdlog::warn("ws: user={} from={} sent too many invalid frames", userId(), client_);
         return startClose({websocket::close_code::policy_error, "too many invalid frames"});
@@ -366,7 +406,7 @@ void ChatSession::queueLive(const hub::SharedFrame& frame, std::uint64_t pos, bo
 
 void ChatSession::enqueue(hub::SharedFrame frame) {
     queuedBytes_ += frame->size();
-    queue_.push_back(std::move(frame));
+    queue_.push(std::move(frame));
     if (writing_ || !accepted_) return;
     writing_ = true;
     net::post(ws_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
@@ -392,7 +432,7 @@ void ChatSession::onWrite(beast::error_code ec) {
     {
         std::lock_guard lock(queueMutex_);
         queuedBytes_ -= queue_.front()->size();
-        queue_.pop_front();
+        queue_.pop();
         if (syncWaitsForQueue_ && queuedBytes_ <= services_.cfg.maxQueueBytes / 4) {
             syncWaitsForQueue_ = false;
             nextSyncPage = true;

@@ -12,20 +12,22 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "http/UpgradeHandler.hpp"
 #include "hub/Recipient.hpp"
 #include "proto/FrameParser.hpp"
 #include "ws/ChatServices.hpp"
+#include "ws/FrameQueue.hpp"
 #include "ws/StreamSync.hpp"
 
 namespace chat::store {
+class Connection;
 struct StoredMessage;
-}
+}  // namespace chat::store
 
 namespace chat::ws {
 
@@ -45,9 +47,10 @@ public:
 
 private:
     struct SyncPage;
+    struct Opening;
 
-    void loadGroups(std::shared_ptr<http::BeastRequest> request);
-    void onAccept(boost::beast::error_code ec, bool groupsLoaded);
+    void open(std::shared_ptr<http::BeastRequest> request);
+    void onAccept(boost::beast::error_code ec, std::optional<SyncPage> firstPage);
     void doRead();
     void onRead(boost::beast::error_code ec);
     void handleFrame();
@@ -57,6 +60,8 @@ private:
     void resumeReading();
     bool startSync(std::optional<std::uint64_t> since);
     void fetchSyncPage();
+    static SyncPage readSyncPage(store::Connection& c, std::int64_t user, std::uint64_t after, bool recent,
+                                 const config::Config& cfg, std::uint64_t committed);
     void onSyncPage(SyncPage page);
     void finishSync();
     void reply(std::string text);
@@ -76,8 +81,8 @@ private:
     std::chrono::steady_clock::time_point opened_;
     bool oversized_ = false;
     bool registered_ = false;
-    bool closing_ = false;  // strand only
-    std::deque<std::chrono::steady_clock::time_point> badFrames_;
+    bool closing_ = false;                                          // strand only
+    std::vector<std::chrono::steady_clock::time_point> badFrames_;  // within the window, oldest first
     // Strand only: messages waiting for their commit, and whether reading waits for them.
     std::size_t unacked_ = 0;
     bool readPaused_ = false;
@@ -89,7 +94,7 @@ private:
 
     // The send queue and the stream hand-over are shared with delivering threads.
     std::mutex queueMutex_;
-    std::deque<hub::SharedFrame> queue_;
+    FrameQueue queue_;
     std::size_t queuedBytes_ = 0;
     StreamSync sync_;
     bool writing_ = false;

@@ -57,7 +57,7 @@ std::optional<std::vector<hub::SharedFrame>> StreamSync::finish() {
         last_ = std::max(last_, h.pos);
         out.push_back(std::move(h.frame));
     }
-    held_.clear();
+    held_ = {};
     heldBytes_ = 0;
     syncing_ = false;
     return out;

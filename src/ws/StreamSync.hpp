@@ -5,7 +5,6 @@
 // sent, the device's resume point. Pure logic; ChatSession guards it with its queue mutex.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
@@ -54,7 +53,7 @@ private:
     bool overflowed_ = false;
     std::uint64_t last_ = 0;
     std::uint64_t sentMax_ = 0;  // the highest position this sync sent from the history
-    std::deque<Held> held_;
+    std::vector<Held> held_;     // only while a sync runs; released after
     std::size_t heldBytes_ = 0;
 };
 

@@ -137,6 +137,17 @@ TEST_F(HubTest, AddGroupsMergesWithExistingMemberships) {
     EXPECT_EQ(hub.deliverGroup(kGroup, frame("g"), nullptr, 7), 2u);  // once per connection, not per join
 }
 
+// A connecting session adds its groups only after it read the history: what it may have
+// missed in between is what addGroups says was released before.
+TEST_F(HubTest, AddGroupsTellsTheLastGroupPositionReleasedBefore) {
+    EXPECT_EQ(hub.addGroups(kAlice, {kGroup}), 0u);
+    hub.deliverGroup(kGroup, frame("g"), nullptr, 42);
+    hub.deliverGroup(kOtherGroup, frame("g"), nullptr, 57);  // nobody here; still released
+    hub.deliverSingle(kBob, kAlice, frame("m"), nullptr, 60);
+    EXPECT_EQ(hub.addGroups(kBob, {kOtherGroup}), 57u);
+    EXPECT_EQ(hub.addGroups(kCarol, {}), 0u);  // without groups nothing can have passed by
+}
+
 TEST_F(HubTest, AddGroupsForAUserNotConnectedHereIsANoOp) {
     hub.addGroups(999, {kGroup});
     EXPECT_FALSE(hub.holdsUser(999));

@@ -131,6 +131,24 @@ TEST_F(MessageHistory, RecentStartLeavesTheNewestMessages) {
     EXPECT_EQ(positionsOf(repo().streamAfter(me, start, 100)),
               (std::vector<std::uint64_t>{positions[2], positions[3], positions[4]}));
     EXPECT_EQ(repo().recentStart(me, 10), 0u);
+    // The same newest messages in one query, oldest first.
+    EXPECT_EQ(positionsOf(repo().recent(me, 3)), (std::vector<std::uint64_t>{positions[2], positions[3], positions[4]}));
+    EXPECT_EQ(positionsOf(repo().recent(me, 10)), positions);
+    EXPECT_TRUE(repo().recent(newUser(), 10).empty());
+}
+
+TEST_F(MessageHistory, MembershipsNameTheGroupsAndWhereTheStreamStood) {
+    auto owner = newUser(), me = newUser();
+    auto g1 = CommunityRepository(db()).create(owner, "g1", "", "").community.id;
+    auto g2 = CommunityRepository(db()).create(owner, "g2", "", "").community.id;
+    join(me, g2);
+    join(me, g1);
+    auto m = ContactRepository(db()).memberships(me);
+    EXPECT_EQ(m.groups, (std::vector<std::int64_t>{g1, g2}));
+    EXPECT_EQ(m.streamPosition, repo().committedPosition());
+    auto none = ContactRepository(db()).memberships(newUser());
+    EXPECT_TRUE(none.groups.empty());
+    EXPECT_EQ(none.streamPosition, repo().committedPosition());
 }
 
 TEST_F(MessageHistory, HistoryPagesWalkBackWithoutOverlapOrHole) {

@@ -1,0 +1,33 @@
+// A connection's outgoing frames, first in first out. A vector read from a moving head rather
+// than a std::deque: an empty deque still holds a 512-byte block, and most connections are
+// idle most of the time; this one gives its memory back once drained past a few frames.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "hub/Recipient.hpp"
+
+namespace chat::ws {
+
+class FrameQueue {
+public:
+    bool empty() const { return head_ == frames_.size(); }
+    std::size_t size() const { return frames_.size() - head_; }
+    const hub::SharedFrame& front() const { return frames_[head_]; }
+    void push(hub::SharedFrame frame) { frames_.push_back(std::move(frame)); }
+    void pop() {
+        frames_[head_++].reset();
+        if (!empty()) return;
+        frames_.clear();
+        head_ = 0;
+        if (frames_.capacity() > kKeptCapacity) frames_.shrink_to_fit();
+    }
+
+private:
+    // A few slots stay allocated: a connection that receives at all usually receives again.
+    static constexpr std::size_t kKeptCapacity = 8;
+    std::vector<hub::SharedFrame> frames_;
+    std::size_t head_ = 0;
+};
+
+}  // namespace chat::ws
