@@ -1,7 +1,9 @@
 // The history benchmark: how many messages per second the cluster stores (every message is
 // committed before its ack, in batched commits), what a sender waits for its ack meanwhile,
 // and how long a device that missed 10,000 messages takes to catch up when it reconnects.
-// Two Release nodes on loopback, a private MariaDB (scripts/db.sh, durable commits: one log
+// Meanwhile a third node that holds no connection at all receives every datagram and drops
+// it: its CPU per datagram is what every node pays for traffic that is not its own.
+// Three Release nodes on loopback, a private MariaDB (scripts/db.sh, durable commits: one log
 // flush per commit), clients on the `ws` package. Prints a table and writes
 // bench/results/history-<date>-<hhmm>.json. Run it through bench/history/run.sh.
 //
@@ -9,7 +11,7 @@
 // BENCH_SENDERS (8), BENCH_WINDOW (unacknowledged frames per sender, 32), BENCH_MISSED
 // (messages a device misses, 10000), BENCH_PHASE_LIMIT_S (seconds any phase may take, 120).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -26,8 +28,10 @@ const SENDERS = Number(process.env.BENCH_SENDERS ?? 8);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 32);
 const MISSED = Number(process.env.BENCH_MISSED ?? 10000);
 const PHASE_LIMIT_MS = Number(process.env.BENCH_PHASE_LIMIT_S ?? 120) * 1000;
+const IDLE_SAMPLE_MS = 3000;
 const BUS_KEY = 'bench-history-cluster-secret-0123';
 const CONTENT = 'x'.repeat(100);
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 const log = (...a) => console.error('bench:', ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -160,6 +164,29 @@ function withLimit(promise, what) {
     ]);
 }
 
+// CPU this node's process has used so far: total from the scheduler (ns precision, summed over
+// its threads), and the user / kernel split from /proc/PID/stat (clock ticks).
+function cpuOf(node) {
+    const pid = node.child.pid;
+    let totalNs = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+        try {
+            totalNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+        } catch {
+            // the thread ended meanwhile
+        }
+    }
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const tickUs = 1e6 / CLOCK_TICKS;
+    return { totalUs: totalNs / 1000, userUs: Number(fields[11]) * tickUs, systemUs: Number(fields[12]) * tickUs };
+}
+
+const cpuSince = (before, after) => ({
+    totalUs: after.totalUs - before.totalUs,
+    userUs: after.userUs - before.userUs,
+    systemUs: after.systemUs - before.systemUs,
+});
+
 async function metric(node, name) {
     const text = await (await fetch(`${node.admin}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -189,6 +216,38 @@ async function storedThroughput(nodes, users) {
         perSecond: Math.round(stored / seconds),
         ackMs: { p50: +percentile(latencies, 0.5).toFixed(2), p99: +percentile(latencies, 0.99).toFixed(2), max: +latencies.at(-1).toFixed(2) },
         storedOnNode1: (await metric(nodes[0], 'chat_history_commit_seconds_count')) - commitsBefore,
+    };
+}
+
+// The bystander's CPU per datagram while the others store: what it used minus what it uses
+// idle over as long a time (heartbeats, its stream poll), over the datagrams it received.
+async function bystanderDrop(bystander, storing) {
+    const idleFrom = cpuOf(bystander);
+    const idleStart = performance.now();
+    await sleep(IDLE_SAMPLE_MS);
+    const idle = cpuSince(idleFrom, cpuOf(bystander));
+    const idleMs = performance.now() - idleStart;
+
+    const receivedBefore = await metric(bystander, 'chat_bus_datagrams_received_total');
+    const fetchedBefore = await metric(bystander, 'chat_stream_fetched_total');
+    const from = cpuOf(bystander);
+    const t0 = performance.now();
+    const stored = await storing();
+    const busy = cpuSince(from, cpuOf(bystander));
+    const ms = performance.now() - t0;
+    const datagrams = (await metric(bystander, 'chat_bus_datagrams_received_total')) - receivedBefore;
+    const perDatagram = (key) => +((busy[key] - (idle[key] * ms) / idleMs) / datagrams).toFixed(2);
+    return {
+        stored,
+        drop: {
+            datagrams,
+            usPerDatagram: perDatagram('totalUs'),
+            userUsPerDatagram: perDatagram('userUs'),
+            kernelUsPerDatagram: perDatagram('systemUs'),
+            // Positions that came late enough to be read from the history instead.
+            fetchedFromHistory: (await metric(bystander, 'chat_stream_fetched_total')) - fetchedBefore,
+            idleCpuPercent: +((idle.totalUs / 1000 / idleMs) * 100).toFixed(2),
+        },
     };
 }
 
@@ -236,12 +295,12 @@ async function main() {
     try {
         const dsn = db('dsn', dbPort);
         const busPort = await freePort();
-        for (const id of [1, 2]) nodes.push(await startNode(id, dsn, busPort, logDir));
+        for (const id of [1, 2, 3]) nodes.push(await startNode(id, dsn, busPort, logDir));
         const users = [];
         for (let i = 0; i < SENDERS + 3; i++) users.push(await register(nodes[i % 2], i));
 
         log(`stored throughput: ${MESSAGES} messages from ${SENDERS} senders, window ${WINDOW}`);
-        const stored = await storedThroughput(nodes, users);
+        const { stored, drop } = await bystanderDrop(nodes[2], () => storedThroughput(nodes, users));
         log(`sync: a device that missed ${MISSED} messages`);
         const sync = await syncAfterMissed(nodes, users);
 
@@ -250,6 +309,7 @@ async function main() {
             machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30) },
             config: { messages: MESSAGES, senders: SENDERS, window: WINDOW, missed: MISSED, contentChars: CONTENT.length },
             stored,
+            drop,
             sync,
         };
         console.log(
@@ -258,6 +318,7 @@ async function main() {
                 '|---|---|',
                 `| messages stored (committed, acked) per second | ${stored.perSecond.toLocaleString('en')} |`,
                 `| ack latency p50 / p99 / max (ms) | ${stored.ackMs.p50} / ${stored.ackMs.p99} / ${stored.ackMs.max} |`,
+                `| a bystander node's CPU per datagram it drops: total (user + kernel) µs | ${drop.usPerDatagram} (${drop.userUsPerDatagram} + ${drop.kernelUsPerDatagram}) |`,
                 `| sync of ${MISSED.toLocaleString('en')} missed messages (ms) | ${sync.ms.toLocaleString('en')} (${sync.framesPerSecond.toLocaleString('en')} frames/s) |`,
             ].join('\n'),
         );

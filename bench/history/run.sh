@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The history benchmark: builds the Release node (unless CHAT_BIN names one), then runs
 # bench/history/bench.mjs: messages stored per second (each committed before its ack) and the
-# time a device that missed 10,000 messages takes to catch up. Two nodes on loopback and a
+# time a device that missed 10,000 messages takes to catch up, and what a third node that holds
+# none of the recipients spends per datagram it drops. Three nodes on loopback and a
 # private MariaDB under var/bench-history-db; everything it starts is stopped at the end.
 # Sizes via BENCH_MESSAGES, BENCH_SENDERS, BENCH_WINDOW, BENCH_MISSED (see bench.mjs).
 set -euo pipefail

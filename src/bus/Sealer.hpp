@@ -3,8 +3,11 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;
 
 namespace chat::bus {
 
@@ -13,9 +16,9 @@ public:
     using Mac = std::array<std::uint8_t, 32>;
 
     // Throws std::invalid_argument for a key shorter than 16 bytes.
-    Sealer(std::string primary, std::string secondary = {});
+    Sealer(std::string_view primary, std::string_view secondary = {});
 
-    std::uint8_t keyId() const { return primaryId_; }
+    std::uint8_t keyId() const { return primary_.id; }
     Mac sign(std::string_view signedBytes) const;
     bool verify(std::uint8_t keyId, std::string_view signedBytes, std::string_view mac) const;
 
@@ -23,10 +26,22 @@ public:
     static std::uint8_t idOf(std::string_view key);
 
 private:
-    static Mac hmac(const std::string& key, std::string_view data);
+    struct DigestFree {
+        void operator()(evp_md_ctx_st* c) const;
+    };
+    using Digest = std::unique_ptr<evp_md_ctx_st, DigestFree>;
 
-    std::string primary_, secondary_;
-    std::uint8_t primaryId_ = 0, secondaryId_ = 0;
+    // HMAC (RFC 2104) hashes the padded key first, twice; those two states are kept, and every
+    // MAC starts from copies, so a datagram costs its own bytes only (and no algorithm lookup).
+    struct Key {
+        Digest inner, outer;
+        std::uint8_t id = 0;
+    };
+
+    static Key prepare(std::string_view key);
+    static Mac mac(const Key& key, std::string_view data);
+
+    Key primary_, secondary_;
 };
 
 }  // namespace chat::bus

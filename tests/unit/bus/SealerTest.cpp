@@ -52,6 +52,22 @@ TEST(Sealer, SignsWithHmacSha256AsRfc4231Defines) {
     EXPECT_EQ(hex(sealer.sign("Hi There")), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 }
 
+TEST(Sealer, HashesAKeyLongerThanABlockFirstAsRfc4231Defines) {
+    // RFC 4231, test case 6: a 131-byte key of 0xaa.
+    Sealer sealer(std::string(131, '\xaa'));
+    EXPECT_EQ(hex(sealer.sign("Test Using Larger Than Block-Size Key - Hash Key First")),
+              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(Sealer, GivesTheSameMacEveryTime) {
+    // Each MAC starts from copies of the key's states; nothing of one carries into the next.
+    Sealer sealer(kKey);
+    auto bytes = signedBytes();
+    auto first = sealer.sign(bytes);
+    sealer.sign("something else");
+    EXPECT_EQ(sealer.sign(bytes), first);
+}
+
 TEST(Sealer, RefusesAMacMadeWithAnotherKey) {
     Sealer ours(kKey), theirs(kOtherKey);
     auto bytes = signedBytes();
