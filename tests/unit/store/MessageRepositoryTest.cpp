@@ -132,7 +132,8 @@ TEST_F(MessageHistory, RecentStartLeavesTheNewestMessages) {
               (std::vector<std::uint64_t>{positions[2], positions[3], positions[4]}));
     EXPECT_EQ(repo().recentStart(me, 10), 0u);
     // The same newest messages in one query, oldest first.
-    EXPECT_EQ(positionsOf(repo().recent(me, 3)), (std::vector<std::uint64_t>{positions[2], positions[3], positions[4]}));
+    EXPECT_EQ(positionsOf(repo().recent(me, 3)),
+              (std::vector<std::uint64_t>{positions[2], positions[3], positions[4]}));
     EXPECT_EQ(positionsOf(repo().recent(me, 10)), positions);
     EXPECT_TRUE(repo().recent(newUser(), 10).empty());
 }
