@@ -70,12 +70,4 @@ ContactRepository::Memberships ContactRepository::memberships(std::int64_t user)
     return m;
 }
 
-std::vector<std::int64_t> ContactRepository::communityIds(std::int64_t user) {
-    auto rows = db_.query("SELECT target FROM contacts WHERE owner = ? AND category = 2 ORDER BY target", {user});
-    std::vector<std::int64_t> ids;
-    ids.reserve(rows.size());
-    for (const Row& row : rows) ids.push_back(asInt(row[0]));
-    return ids;
-}
-
 }  // namespace chat::store

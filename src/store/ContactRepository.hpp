@@ -26,10 +26,9 @@ public:
     // transaction: the position's row lock is held to its commit.
     std::optional<std::uint64_t> join(std::int64_t user, std::int64_t community);
     bool isMember(std::int64_t user, std::int64_t community);
-    std::vector<std::int64_t> communityIds(std::int64_t user);  // ascending
 
-    // The user's groups and where the message stream stood when they were read, in one round
-    // trip: what a connecting session needs before it reads the history.
+    // The user's groups (ascending) and where the message stream stood when they were read, in
+    // one round trip: what a connecting session needs before it reads the history.
     struct Memberships {
         std::vector<std::int64_t> groups;
         std::uint64_t streamPosition = 0;

@@ -173,8 +173,8 @@ TEST_F(Repositories, JoinIsIdempotentAndShowsInMembership) {
     EXPECT_TRUE(join(first).has_value());
     EXPECT_FALSE(join(first).has_value());
     EXPECT_TRUE(contacts.isMember(user, first));
-    EXPECT_EQ(contacts.communityIds(user), (std::vector<std::int64_t>{first, second}));
-    EXPECT_TRUE(contacts.communityIds(newUser()).empty());
+    EXPECT_EQ(contacts.memberships(user).groups, (std::vector<std::int64_t>{first, second}));
+    EXPECT_TRUE(contacts.memberships(newUser()).groups.empty());
     EXPECT_TRUE(contacts.friends(user).empty());  // memberships are not friendships
 }
 
