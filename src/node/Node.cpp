@@ -96,7 +96,7 @@ Node::Node(const config::Config& cfg)
       ids_(cfg.nodeId, cfg.clockOffsetMs),
       presence_(cfg.nodeId),
       hub_(metrics_, &presence_),
-      bus_(io_, cfg, metrics_),
+      bus_(busIo_, cfg, metrics_),
       writer_(writerLimitsOf(cfg), cfg.mysql, cfg.dbTimeout, metrics_),
       dispatcher_(
           dispatchLimitsOf(cfg), hub_, presence_, bus_,
@@ -175,12 +175,14 @@ int Node::run() {
     runRetention();
     awaitSignal();
 
+    std::thread busThread([this] { busIo_.run(); });
     std::vector<std::thread> threads;
     auto n = threadCount(cfg_);
     for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { io_.run(); });
     spdlog::info("node {}: ready with {} network threads", cfg_.nodeId, n);
     io_.run();
     for (auto& t : threads) t.join();
+    busThread.join();
     files_.join();
     db_.stop();
     spdlog::info("node {}: stopped", cfg_.nodeId);
@@ -215,6 +217,7 @@ void Node::waitForSessions(std::chrono::steady_clock::time_point deadline) {
     // Messages already queued are committed and broadcast before the bus closes.
     writer_.stop();
     bus_.stop();
+    busWork_.reset();
     io_.stop();
 }
 
