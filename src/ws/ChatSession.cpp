@@ -57,7 +57,7 @@ struct ChatSession::Opening {
 
 ChatSession::ChatSession(beast::tcp_stream&& stream, auth::Identity identity, std::string client, ChatServices services)
     : Recipient(identity.userId, identity.tokenId),
-      ws_(std::move(stream)),
+      ws_(stream.release_socket()),
       closeTimer_(ws_.get_executor()),
       services_(services),
       client_(std::move(client)),
@@ -140,7 +140,20 @@ void ChatSession::onAccept(beast::error_code ec, std::optional<SyncPage> firstPa
     doRead();  // also receives the peer's answer to a close
 }
 
+// Between messages the read waits with an empty buffer: Beast reads the next frame's header,
+// and what arrives of its payload, into the 1.5 KiB buffer inside every stream, so an idle
+// connection holds no read buffer of its own (a read into readBuffer_ prepares 1.5 KiB up
+// front). The message itself is then read into readBuffer_, starting from Beast's copy.
 void ChatSession::doRead() {
+    if (!ws_.is_message_done() || readBuffer_.size() != 0) return readMessage();
+    // Empty but not null: Beast 1.74's UTF-8 check of an empty range at address 0 reads through it.
+    ws_.async_read_some(net::mutable_buffer(this, 0), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec || self->ws_.is_message_done()) return self->onRead(ec);  // an error, or an empty message
+        self->readMessage();
+    });
+}
+
+void ChatSession::readMessage() {
     ws_.async_read_some(readBuffer_, kReadChunk,
                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
 }
@@ -463,7 +476,7 @@ void ChatSession::startClose(websocket::close_reason reason) {
     }
     if (!accepted_) {  // still loading groups: there is no WebSocket to close yet
         beast::error_code ignored;
-        beast::get_lowest_layer(ws_).socket().close(ignored);
+        beast::get_lowest_layer(ws_).close(ignored);
         return;
     }
     // A peer that never answers the close (or never reads) loses its socket after the deadline.
@@ -471,7 +484,7 @@ void ChatSession::startClose(websocket::close_reason reason) {
     closeTimer_.async_wait([self = shared_from_this()](beast::error_code ec) {
         if (ec) return;
         beast::error_code ignored;
-        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        beast::get_lowest_layer(self->ws_).close(ignored);
     });
     ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {});
 }
