@@ -107,6 +107,10 @@ std::string Metrics::render() const {
     scalar(out, "chat_bus_peers", "gauge", "Other nodes heard from recently.", read(busPeers));
     scalar(out, "chat_slow_consumer_disconnects_total", "counter",
            "Connections closed because their send queue overflowed.", read(slowConsumerDisconnects));
+    scalar(out, "chat_ws_writes_total", "counter", "Writes to client sockets; queued frames leave together.",
+           read(socketWrites));
+    scalar(out, "chat_ws_frames_written_total", "counter", "Frames those writes carried (control frames aside).",
+           read(framesWritten));
     header(out, "chat_errors_total", "counter", "Errors, by kind.");
     labelled(out, "chat_errors_total", "kind", kErrorNames, errors);
     scalar(out, "chat_http_requests_total", "counter", "HTTP requests answered on the public address.",

@@ -55,6 +55,8 @@ public:
     Counter busLost{0};  // datagrams given up after a gap could not be filled
     Gauge busPeers{0};
     Counter slowConsumerDisconnects{0};
+    Counter socketWrites{0};   // gathered writes to client sockets
+    Counter framesWritten{0};  // the chat frames they carried
     std::array<Counter, static_cast<std::size_t>(ErrorKind::Count)> errors{};
     Counter httpRequests{0};
     Counter loginsRateLimited{0};

@@ -2,9 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/websocket/error.hpp>
+#include <utility>
 
 #include "store/ContactRepository.hpp"
 #include "store/MessageRepository.hpp"
@@ -26,6 +30,10 @@ constexpr std::size_t kHardCapFactor = 16;
 constexpr std::size_t kReadChunk = 2048;
 // A buffer grown past this by a large frame is given back once the frame is handled.
 constexpr std::size_t kReadBufferKept = 16 * 1024;
+// One gathered write: a header and a payload buffer per frame, within the 64 buffers Asio
+// hands to one sendmsg; and not much more than a socket buffer's worth of bytes.
+constexpr std::size_t kBatchFrames = 31;
+constexpr std::size_t kBatchBytes = 256 * 1024;
 
 metrics::InCmd inCmdOf(proto::Cmd cmd) {
     switch (cmd) {
@@ -127,6 +135,7 @@ void ChatSession::onAccept(beast::error_code ec, std::optional<SyncPage> firstPa
     spdlog::info("ws: open user={} from={}", userId(), client_);
     {
         std::lock_guard lock(queueMutex_);
+        ws_.next_layer().divert(*this);
         accepted_ = true;
         if (!queue_.empty() && !writing_) {
             writing_ = true;
@@ -426,37 +435,100 @@ void ChatSession::enqueue(hub::SharedFrame frame) {
 }
 
 void ChatSession::doWrite() {
-    hub::SharedFrame frame;
+    bool control = !control_.empty();
+    std::size_t frames = 0;
     {
         std::lock_guard lock(queueMutex_);
-        if (queue_.empty() || closing_) {
+        if (control) batch_.push_back(net::buffer(control_));
+        if (gatherBatch()) frames = batchHeaders_.size();
+        if (!control && frames == 0) {
             writing_ = false;
+            releaseBatch();
             return;
         }
-        frame = queue_.front();
     }
-    ws_.text(true);
-    ws_.async_write(net::buffer(*frame),
-                    [self = shared_from_this(), frame](beast::error_code ec, std::size_t) { self->onWrite(ec); });
+    net::async_write(beast::get_lowest_layer(ws_), batch_,
+                     net::bind_executor(ws_.get_executor(), [self = shared_from_this(), frames, control](
+                                                                beast::error_code ec, std::size_t) {
+                         self->onWrite(ec, frames, control);
+                     }));
 }
 
-void ChatSession::onWrite(beast::error_code ec) {
+// Takes the frames at the head of the queue, up to what one sendmsg carries; they stay queued
+// (and their bytes alive) until written.
+bool ChatSession::gatherBatch() {
+    if (closing_ || closeSent_ || queue_.empty()) return false;
+    const std::size_t frames = std::min(queue_.size(), kBatchFrames);
+    batchHeaders_.reserve(frames);
+    batch_.reserve(batch_.size() + 2 * frames);
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < frames && bytes < kBatchBytes; ++i) {
+        const auto& payload = *queue_.at(i);
+        batchHeaders_.push_back(FrameHeader::text(payload.size()));
+        batch_.push_back(net::buffer(batchHeaders_.back().data(), batchHeaders_.back().size()));
+        batch_.push_back(net::buffer(payload));
+        bytes += payload.size();
+    }
+    return true;
+}
+
+void ChatSession::onWrite(beast::error_code ec, std::size_t frames, bool control) {
     bool nextSyncPage = false;
     {
         std::lock_guard lock(queueMutex_);
-        queuedBytes_ -= queue_.front()->size();
-        queue_.pop();
+        for (std::size_t i = 0; i < frames; ++i) {
+            queuedBytes_ -= queue_.front()->size();
+            queue_.pop();
+        }
         if (syncWaitsForQueue_ && queuedBytes_ <= services_.cfg.maxQueueBytes / 4) {
             syncWaitsForQueue_ = false;
             nextSyncPage = true;
         }
     }
+    batch_.clear();
+    batchHeaders_.clear();
+    if (control) {
+        control_.clear();
+        // Beast may write its next frame from inside this call: it then waits for the next batch.
+        std::exchange(controlDone_, {})(ec);
+    }
+    if (!ec) {
+        services_.metrics.socketWrites.fetch_add(1, std::memory_order_relaxed);
+        services_.metrics.framesWritten.fetch_add(frames, std::memory_order_relaxed);
+    }
     if (nextSyncPage && !ec) fetchSyncPage();
     if (ec) {
+        writeError_ = ec;
+        control_.clear();
+        if (controlDone_) net::post(ws_.get_executor(), [done = std::exchange(controlDone_, {}), ec] { done(ec); });
         std::lock_guard lock(queueMutex_);
         writing_ = false;
         stopped_ = true;
+        releaseBatch();
         return;  // the read side notices the broken connection and finishes
+    }
+    doWrite();
+}
+
+// An idle connection keeps no batch memory.
+void ChatSession::releaseBatch() {
+    batch_ = {};
+    batchHeaders_ = {};
+}
+
+void ChatSession::sendControl(std::string frame, std::function<void(beast::error_code)> done) {
+    if (writeError_) {
+        net::post(ws_.get_executor(), [done = std::move(done), ec = writeError_] { done(ec); });
+        return;
+    }
+    // The frame's opcode: after a close frame the connection carries nothing else of ours.
+    if (!frame.empty() && (static_cast<unsigned char>(frame[0]) & 0x0f) == 0x8) closeSent_ = true;
+    control_ = std::move(frame);
+    controlDone_ = std::move(done);
+    {
+        std::lock_guard lock(queueMutex_);
+        if (writing_) return;  // the write in flight is followed by this frame
+        writing_ = true;
     }
     doWrite();
 }

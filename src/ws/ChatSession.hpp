@@ -4,24 +4,30 @@
 // before reading pauses (which pushes back on fast senders). On connecting, and when the
 // client asks (cmd 12), the session first sends what the device missed from the history,
 // then {"cmd":13}, then live frames, with StreamSync making the hand-over seamless.
-// Outgoing frames go through a bounded queue; a client that stops reading is closed as a
-// slow consumer instead of holding anyone else up.
+// Outgoing frames go through a bounded queue, and whatever is queued when the socket can take
+// more leaves in one gathered write; a client that stops reading is closed as a slow consumer
+// instead of holding anyone else up.
 #pragma once
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "http/UpgradeHandler.hpp"
 #include "hub/Recipient.hpp"
 #include "proto/FrameParser.hpp"
 #include "ws/ChatServices.hpp"
+#include "ws/FrameHeader.hpp"
 #include "ws/FrameQueue.hpp"
+#include "ws/QueuedStream.hpp"
 #include "ws/StreamSync.hpp"
 
 namespace chat::store {
@@ -31,7 +37,7 @@ struct StoredMessage;
 
 namespace chat::ws {
 
-class ChatSession : public hub::Recipient, public std::enable_shared_from_this<ChatSession> {
+class ChatSession : public hub::Recipient, public ControlSink, public std::enable_shared_from_this<ChatSession> {
 public:
     ChatSession(boost::beast::tcp_stream&& stream, auth::Identity identity, std::string client, ChatServices services);
     ~ChatSession() override;
@@ -44,6 +50,7 @@ public:
     void acknowledge(const hub::SharedFrame& ack, std::uint64_t pos) override;
     void resync() override;
     void close(hub::CloseCode code, std::string_view reason) override;
+    void sendControl(std::string frame, std::function<void(boost::beast::error_code)> done) override;
 
 private:
     struct SyncPage;
@@ -70,14 +77,16 @@ private:
     void queueLive(const hub::SharedFrame& frame, std::uint64_t pos, bool ack);
     void enqueue(hub::SharedFrame frame);  // queueMutex_ held
     void doWrite();
-    void onWrite(boost::beast::error_code ec);
+    bool gatherBatch();  // queueMutex_ held
+    void onWrite(boost::beast::error_code ec, std::size_t frames, bool control);
+    void releaseBatch();
     void startClose(boost::beast::websocket::close_reason reason);
     void finish(boost::beast::error_code ec);
 
-    // Straight on the socket, not on the HTTP session's tcp_stream: the WebSocket keeps its own
+    // On the socket itself, not on the HTTP session's tcp_stream: the WebSocket keeps its own
     // handshake and idle timers, and the tcp_stream's would cost ~0.5 KiB of state and another
-    // layer in every pending read (~0.7 KiB per idle connection in all).
-    boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
+    // layer in every pending read.
+    boost::beast::websocket::stream<QueuedStream> ws_;
     boost::beast::flat_buffer readBuffer_;
     boost::asio::steady_timer closeTimer_;
     ChatServices services_;
@@ -102,8 +111,15 @@ private:
     std::size_t queuedBytes_ = 0;
     StreamSync sync_;
     bool writing_ = false;
-    bool accepted_ = false;  // frames are written only after the handshake
-    bool stopped_ = false;   // no more deliveries accepted
+    // Strand only: the write in flight, and a frame of Beast's waiting to go first.
+    std::vector<FrameHeader> batchHeaders_;
+    std::vector<boost::asio::const_buffer> batch_;
+    std::string control_;
+    std::function<void(boost::beast::error_code)> controlDone_;
+    bool closeSent_ = false;               // no data frame may follow a close frame
+    boost::beast::error_code writeError_;  // the socket failed: Beast's writes fail at once
+    bool accepted_ = false;                // frames are written only after the handshake
+    bool stopped_ = false;                 // no more deliveries accepted
 };
 
 }  // namespace chat::ws

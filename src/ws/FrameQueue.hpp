@@ -14,6 +14,7 @@ public:
     bool empty() const { return head_ == frames_.size(); }
     std::size_t size() const { return frames_.size() - head_; }
     const hub::SharedFrame& front() const { return frames_[head_]; }
+    const hub::SharedFrame& at(std::size_t i) const { return frames_[head_ + i]; }
     void push(hub::SharedFrame frame) { frames_.push_back(std::move(frame)); }
     void pop() {
         frames_[head_++].reset();

@@ -694,6 +694,46 @@ test('a client that stops reading is closed as a slow consumer; others keep rece
     }
 });
 
+test("a reader's backlog leaves in gathered writes, every frame whole and in order, its pings answered", async (t) => {
+    const node = await startNode({ nodeId: 4, busPort: await freePort(), extraArgs: ['--max-queue', '32M'] });
+    const p = await registerUser(node, {});
+    const q = await registerUser(node, {});
+    const cp = await open(node, p);
+    const cq = await open(node, q);
+    try {
+        const writesBefore = await metricValue(node, 'chat_ws_writes_total');
+        const framesBefore = await metricValue(node, 'chat_ws_frames_written_total');
+        // q stops reading while ~18 MB are sent to it: more than the kernel's socket buffers
+        // hold, so the rest waits in q's queue; q's pings wait there too.
+        cq.raw._socket.pause();
+        let pongs = 0;
+        cq.raw.on('pong', () => pongs++);
+        const N = 600;
+        const WINDOW = 20;
+        const body = '🐢'.repeat(7600);
+        for (let i = 0; i < N; i += WINDOW) {
+            const from = cp.frames.length;
+            for (let j = i; j < i + WINDOW; j++) cp.send({ id: j, cmd: 10, dstid: q.id, media: 1, content: `${j}:${body}` });
+            await waitFor(cp, isAck(i + WINDOW - 1), `ack of message ${i + WINDOW - 1}`, { from, timeoutMs: 10000 });
+            if (i % 100 === 0) cq.raw.ping(String(i));
+        }
+        cq.raw._socket.resume();
+        await waitUntil(cq, () => chatFrames(cq).length >= N && pongs === N / 100, `all ${N} messages and ${N / 100} pongs at q`, 20000);
+        const seen = chatFrames(cq).map((f) => Number(f.content.split(':')[0]));
+        assert.deepEqual(seen, Array.from({ length: N }, (_, i) => i), 'q got every message once, in order');
+        assert.ok(chatFrames(cq).every((f) => f.content.endsWith(body)), 'every frame arrived whole');
+        assert.equal(cq.raw.readyState, WebSocket.OPEN);
+
+        const writes = (await metricValue(node, 'chat_ws_writes_total')) - writesBefore;
+        const frames = (await metricValue(node, 'chat_ws_frames_written_total')) - framesBefore;
+        t.diagnostic(`${frames} frames (q's messages and p's acks) in ${writes} writes`);
+        assert.ok(frames >= 2 * N, `${frames} frames counted, at least ${2 * N} sent`);
+        assert.ok(writes <= frames - 100, `the backlog did not share writes: ${frames} frames in ${writes} writes`);
+    } finally {
+        for (const x of [cp, cq]) x.terminate();
+    }
+});
+
 test('SIGTERM closes every client with 1001 and the node exits 0', async () => {
     const node = await startNode({ nodeId: 3, busPort: await freePort() });
     const a = await registerUser(node, {});
