@@ -104,6 +104,10 @@ function record(system, n, plan, phases) {
             ...ready,
             serverCpuUs: cpuBetween(s0, s1),
             serverCpuUsPerConnection: ready.opened ? cpuBetween(s0, s1) / ready.opened : null,
+            // Where the connect rate's limit lies: MariaDB's share (token and history reads), and
+            // how busy the whole machine was meanwhile.
+            dbCpuUsPerConnection: ready.opened && s0.dbCpuUs != null ? (s1.dbCpuUs - s0.dbCpuUs) / ready.opened : null,
+            machineBusy: busyShare(s0.machine, s1.machine),
         },
         memory: memory(plan, s0, s1b ?? s1),
         run: {

@@ -23,11 +23,13 @@ const kib = (r) => {
     const a = avg((r?.memory ?? []).map((m) => m.bytesPerConnection).filter((v) => v != null));
     return a == null ? null : a / 1024;
 };
-// The chat node's CPU per delivery, and with MariaDB's (where its history writes land) when that adds 5 % or more.
-const chatCpu = (c) => {
-    const withDb = c?.serverAndDbCpuUsPerDelivery;
-    const base = c?.serverCpuUsPerDelivery;
-    return withDb != null && base && withDb > base * 1.05 ? `${fmt(base)} [+DB ${fmt(withDb)}]` : fmt(base);
+// The chat node's CPU, and with MariaDB's (history writes, token and history reads) when that adds 5 % or more.
+const withDb = (base, total) => (total != null && base && total > base * 1.05 ? `${fmt(base)} [+DB ${fmt(total)}]` : fmt(base));
+const chatCpu = (c) => withDb(c?.serverCpuUsPerDelivery, c?.serverAndDbCpuUsPerDelivery);
+const chatConnectCpu = (c) => {
+    const base = c?.connect.serverCpuUsPerConnection;
+    const db = c?.connect.dbCpuUsPerConnection;
+    return withDb(base, db != null && base != null ? base + db : null);
 };
 
 // Chat and baseline records of the same cell side by side, in run order.
@@ -84,7 +86,7 @@ function connectionTable(results) {
         lines.push(
             `| ${key.nodes} | ${label(key)} | ${fmt(key.connections)} | ${pair(chat?.connect.opened, baseline?.connect.opened)} | ` +
                 `${pair(chat?.connect.connectsPerSecond, baseline?.connect.connectsPerSecond)} | ` +
-                `${pair(chat?.connect.serverCpuUsPerConnection, baseline?.connect.serverCpuUsPerConnection)} | ${pair(kib(chat), kib(baseline))} |`,
+                `${chatConnectCpu(chat)} / ${fmt(baseline?.connect.serverCpuUsPerConnection)} | ${pair(kib(chat), kib(baseline))} |`,
         );
     }
     return lines.join('\n');

@@ -62,41 +62,59 @@ std::vector<StoredMessage> fromRows(const std::vector<Row>& rows) {
 // A user's stream: single chats addressed to them, single chats they sent (but not those to
 // themselves, already in the first part), and their groups' messages since they joined.
 // Each part is bounded before the union, so the server never sorts more than 3 x limit rows.
-constexpr std::string_view kStreamAfter =
-    "SELECT pos, sender, kind, target, frame FROM ("
-    " (SELECT pos, sender, kind, target, frame FROM messages WHERE kind = 1 AND target = ? AND pos > ?"
-    "  ORDER BY pos LIMIT ?)"
-    " UNION ALL"
-    " (SELECT pos, sender, kind, target, frame FROM messages WHERE sender = ? AND kind = 1 AND target <> ? AND pos > ?"
-    "  ORDER BY pos LIMIT ?)"
-    " UNION ALL"
-    " (SELECT m.pos, m.sender, m.kind, m.target, m.frame FROM contacts c JOIN messages m"
-    "  ON m.kind = 2 AND m.conv_a = c.target AND m.conv_b = 0 AND m.pos > GREATEST(?, c.joined_pos)"
-    "  WHERE c.owner = ? AND c.category = 2 ORDER BY m.pos LIMIT ?)"
-    ") s ORDER BY pos LIMIT ?";
+// `after`: the parts start after a position; `newestFirst`: they take the newest rows. The
+// group part is left out for a user in no group: its join costs MariaDB a temporary table
+// even when it finds nothing, most of what a connect costs the database.
+std::string streamSql(const std::vector<std::string_view>& columns, bool after, bool newestFirst, bool groups,
+                      std::string_view outer) {
+    auto list = [&](std::string_view prefix) {
+        std::string out;
+        for (auto c : columns) (((out += out.empty() ? "" : ", ") += prefix) += c);
+        return out;
+    };
+    const std::string order = newestFirst ? " ORDER BY pos DESC LIMIT ?)" : " ORDER BY pos LIMIT ?)";
+    const std::string since = after ? " AND pos > ?" : "";
+    std::string sql = "SELECT " + list("") + " FROM (";
+    sql += " (SELECT " + list("") + " FROM messages WHERE kind = 1 AND target = ?" + since + order;
+    sql += " UNION ALL (SELECT " + list("") + " FROM messages WHERE sender = ? AND kind = 1 AND target <> ?" + since +
+           order;
+    if (groups) {
+        sql += " UNION ALL (SELECT " + list("m.") +
+               " FROM contacts c JOIN messages m ON m.kind = 2 AND m.conv_a = c.target AND m.conv_b = 0 AND m.pos > " +
+               (after ? "GREATEST(?, c.joined_pos)" : "c.joined_pos") + " WHERE c.owner = ? AND c.category = 2" +
+               (newestFirst ? " ORDER BY m.pos DESC LIMIT ?)" : " ORDER BY m.pos LIMIT ?)");
+    }
+    return sql + ") s " + std::string(outer);
+}
 
-constexpr std::string_view kRecentStart =
-    "SELECT pos FROM ("
-    " (SELECT pos FROM messages WHERE kind = 1 AND target = ? ORDER BY pos DESC LIMIT ?)"
-    " UNION ALL"
-    " (SELECT pos FROM messages WHERE sender = ? AND kind = 1 AND target <> ? ORDER BY pos DESC LIMIT ?)"
-    " UNION ALL"
-    " (SELECT m.pos FROM contacts c JOIN messages m"
-    "  ON m.kind = 2 AND m.conv_a = c.target AND m.conv_b = 0 AND m.pos > c.joined_pos"
-    "  WHERE c.owner = ? AND c.category = 2 ORDER BY m.pos DESC LIMIT ?)"
-    ") s ORDER BY pos DESC LIMIT 1 OFFSET ?";
+const std::vector<std::string_view> kMessageColumns{"pos", "sender", "kind", "target", "frame"};
 
-constexpr std::string_view kRecent =
-    "SELECT pos, sender, kind, target, frame FROM ("
-    " (SELECT pos, sender, kind, target, frame FROM messages WHERE kind = 1 AND target = ? ORDER BY pos DESC LIMIT ?)"
-    " UNION ALL"
-    " (SELECT pos, sender, kind, target, frame FROM messages WHERE sender = ? AND kind = 1 AND target <> ?"
-    "  ORDER BY pos DESC LIMIT ?)"
-    " UNION ALL"
-    " (SELECT m.pos, m.sender, m.kind, m.target, m.frame FROM contacts c JOIN messages m"
-    "  ON m.kind = 2 AND m.conv_a = c.target AND m.conv_b = 0 AND m.pos > c.joined_pos"
-    "  WHERE c.owner = ? AND c.category = 2 ORDER BY m.pos DESC LIMIT ?)"
-    ") s ORDER BY pos DESC LIMIT ?";
+// The three stream queries, each with and without the group part.
+struct StreamSql {
+    std::string all;
+    std::string singles;
+    const std::string& operator()(MessageRepository::StreamParts parts) const {
+        return parts == MessageRepository::StreamParts::All ? all : singles;
+    }
+};
+
+const StreamSql& streamAfterSql() {
+    static const StreamSql sql{streamSql(kMessageColumns, true, false, true, "ORDER BY pos LIMIT ?"),
+                               streamSql(kMessageColumns, true, false, false, "ORDER BY pos LIMIT ?")};
+    return sql;
+}
+
+const StreamSql& recentStartSql() {
+    static const StreamSql sql{streamSql({"pos"}, false, true, true, "ORDER BY pos DESC LIMIT 1 OFFSET ?"),
+                               streamSql({"pos"}, false, true, false, "ORDER BY pos DESC LIMIT 1 OFFSET ?")};
+    return sql;
+}
+
+const StreamSql& recentSql() {
+    static const StreamSql sql{streamSql(kMessageColumns, false, true, true, "ORDER BY pos DESC LIMIT ?"),
+                               streamSql(kMessageColumns, false, true, false, "ORDER BY pos DESC LIMIT ?")};
+    return sql;
+}
 
 }  // namespace
 
@@ -155,21 +173,31 @@ std::vector<StoredJoin> MessageRepository::joinsIn(std::uint64_t first, std::uin
     return out;
 }
 
-std::vector<StoredMessage> MessageRepository::streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit) {
+std::vector<StoredMessage> MessageRepository::streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit,
+                                                          StreamParts parts) {
     const auto p = asPos(after);
     const auto n = static_cast<std::int64_t>(limit);
-    return fromRows(db_.query(kStreamAfter, {user, p, n, user, user, p, n, p, user, n, n}));
+    std::vector<Param> params{user, p, n, user, user, p, n};
+    if (parts == StreamParts::All) params.insert(params.end(), {p, user, n});
+    params.emplace_back(n);
+    return fromRows(db_.query(streamAfterSql()(parts), params));
 }
 
-std::uint64_t MessageRepository::recentStart(std::int64_t user, std::size_t count) {
+std::uint64_t MessageRepository::recentStart(std::int64_t user, std::size_t count, StreamParts parts) {
     const auto n = static_cast<std::int64_t>(count + 1);
-    auto rows = db_.query(kRecentStart, {user, n, user, user, n, user, n, static_cast<std::int64_t>(count)});
+    std::vector<Param> params{user, n, user, user, n};
+    if (parts == StreamParts::All) params.insert(params.end(), {user, n});
+    params.emplace_back(static_cast<std::int64_t>(count));
+    auto rows = db_.query(recentStartSql()(parts), params);
     return rows.empty() ? 0 : static_cast<std::uint64_t>(asInt(rows[0][0]));
 }
 
-std::vector<StoredMessage> MessageRepository::recent(std::int64_t user, std::size_t count) {
+std::vector<StoredMessage> MessageRepository::recent(std::int64_t user, std::size_t count, StreamParts parts) {
     const auto n = static_cast<std::int64_t>(count);
-    auto messages = fromRows(db_.query(kRecent, {user, n, user, user, n, user, n, n}));
+    std::vector<Param> params{user, n, user, user, n};
+    if (parts == StreamParts::All) params.insert(params.end(), {user, n});
+    params.emplace_back(n);
+    auto messages = fromRows(db_.query(recentSql()(parts), params));
     std::reverse(messages.begin(), messages.end());
     return messages;
 }

@@ -30,11 +30,15 @@ public:
     // The user's stream after `after`, oldest first, at most `limit`: single chats both ways
     // (what the user sent too, for their other devices) and the groups they are in, from the
     // position at which they joined each.
-    std::vector<StoredMessage> streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit);
+    // SinglesOnly: the user is in no group (as read with the stream position), so the stream
+    // is their single chats; the cheaper query.
+    enum class StreamParts { All, SinglesOnly };
+    std::vector<StoredMessage> streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit,
+                                           StreamParts parts = StreamParts::All);
     // The position just before the user's `count` latest messages (0 if they have no more).
-    std::uint64_t recentStart(std::int64_t user, std::size_t count);
+    std::uint64_t recentStart(std::int64_t user, std::size_t count, StreamParts parts = StreamParts::All);
     // The user's `count` latest messages, oldest first: recentStart and streamAfter in one query.
-    std::vector<StoredMessage> recent(std::int64_t user, std::size_t count);
+    std::vector<StoredMessage> recent(std::int64_t user, std::size_t count, StreamParts parts = StreamParts::All);
 
     // Messages of one conversation before `before` (newest page first asked), oldest first.
     // nullopt: the user is not a member of that group.

@@ -105,8 +105,11 @@ void ChatSession::open(std::shared_ptr<http::BeastRequest> request) {
         [user = userId(), after, recent = std::exchange(syncRecent_, false),
          &cfg = services_.cfg](store::Connection& c) {
             auto memberships = store::ContactRepository(c).memberships(user);
+            // Groups and position were read together: in no group then, in none before it.
+            auto parts = memberships.groups.empty() ? store::MessageRepository::StreamParts::SinglesOnly
+                                                    : store::MessageRepository::StreamParts::All;
             return Opening{std::move(memberships.groups),
-                           readSyncPage(c, user, after, recent, cfg, memberships.streamPosition)};
+                           readSyncPage(c, user, after, recent, cfg, memberships.streamPosition, parts)};
         },
         [self, request](store::Outcome<Opening> r) {
             net::post(self->ws_.get_executor(), [self, request, r = std::move(r)]() mutable {
@@ -321,7 +324,8 @@ void ChatSession::fetchSyncPage() {
     services_.db.run<SyncPage>(
         [user = userId(), after, recent = std::exchange(syncRecent_, false),
          &cfg = services_.cfg](store::Connection& c) {
-            return readSyncPage(c, user, after, recent, cfg, store::MessageRepository(c).committedPosition());
+            return readSyncPage(c, user, after, recent, cfg, store::MessageRepository(c).committedPosition(),
+                                store::MessageRepository::StreamParts::All);
         },
         [self](store::Outcome<SyncPage> r) {
             net::post(self->ws_.get_executor(), [self, r = std::move(r)]() mutable {
@@ -337,18 +341,19 @@ void ChatSession::fetchSyncPage() {
 
 // `committed` was read before: whatever commits later has a larger position.
 ChatSession::SyncPage ChatSession::readSyncPage(store::Connection& c, std::int64_t user, std::uint64_t after,
-                                                bool recent, const config::Config& cfg, std::uint64_t committed) {
+                                                bool recent, const config::Config& cfg, std::uint64_t committed,
+                                                store::MessageRepository::StreamParts parts) {
     store::MessageRepository history(c);
     SyncPage page;
     page.committed = committed;
     if (recent && cfg.syncRecent <= cfg.syncPage) {
         // The newest messages are the stream's end: one query, and nothing more to page.
-        page.messages = history.recent(user, cfg.syncRecent);
+        page.messages = history.recent(user, cfg.syncRecent, parts);
         page.after = page.messages.empty() ? committed : page.messages.front().pos - 1;
         return page;
     }
-    page.after = recent ? history.recentStart(user, cfg.syncRecent) : after;
-    page.messages = history.streamAfter(user, page.after, cfg.syncPage);
+    page.after = recent ? history.recentStart(user, cfg.syncRecent, parts) : after;
+    page.messages = history.streamAfter(user, page.after, cfg.syncPage, parts);
     page.more = page.messages.size() >= cfg.syncPage;
     return page;
 }

@@ -24,16 +24,12 @@
 #include "http/UpgradeHandler.hpp"
 #include "hub/Recipient.hpp"
 #include "proto/FrameParser.hpp"
+#include "store/MessageRepository.hpp"
 #include "ws/ChatServices.hpp"
 #include "ws/FrameHeader.hpp"
 #include "ws/FrameQueue.hpp"
 #include "ws/QueuedStream.hpp"
 #include "ws/StreamSync.hpp"
-
-namespace chat::store {
-class Connection;
-struct StoredMessage;
-}  // namespace chat::store
 
 namespace chat::ws {
 
@@ -69,7 +65,8 @@ private:
     bool startSync(std::optional<std::uint64_t> since);
     void fetchSyncPage();
     static SyncPage readSyncPage(store::Connection& c, std::int64_t user, std::uint64_t after, bool recent,
-                                 const config::Config& cfg, std::uint64_t committed);
+                                 const config::Config& cfg, std::uint64_t committed,
+                                 store::MessageRepository::StreamParts parts);
     void onSyncPage(SyncPage page);
     void finishSync();
     void reply(std::string text);

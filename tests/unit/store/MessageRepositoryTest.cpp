@@ -121,6 +121,33 @@ TEST_F(MessageHistory, AUsersStreamHoldsSinglesBothWaysAndGroupsSinceJoining) {
     EXPECT_EQ(paged, positionsOf(stream));
 }
 
+// A user in no group gets the cheaper query; their stream is the same either way.
+TEST_F(MessageHistory, TheSinglesOnlyQueriesGiveTheSameStreamToAUserInNoGroup) {
+    using Parts = MessageRepository::StreamParts;
+    auto me = newUser(), other = newUser(), owner = newUser();
+    auto group = CommunityRepository(db()).create(owner, "g", "", "").community.id;
+    std::vector<NewMessage> batch;
+    for (int i = 0; i < 4; ++i) {
+        batch.push_back(message(other, ConversationKind::Single, me, "to me " + std::to_string(i)));
+        batch.push_back(message(me, ConversationKind::Single, other, "from me " + std::to_string(i)));
+        batch.push_back(message(owner, ConversationKind::Group, group, "not my group"));
+    }
+    auto positions = store(batch);
+    const auto before = positions[0] - 1;
+    auto all = repo().streamAfter(me, before, 100, Parts::All);
+    EXPECT_EQ(all.size(), 8u);
+    EXPECT_EQ(positionsOf(repo().streamAfter(me, before, 100, Parts::SinglesOnly)), positionsOf(all));
+    EXPECT_EQ(positionsOf(repo().streamAfter(me, positions[4], 3, Parts::SinglesOnly)),
+              positionsOf(repo().streamAfter(me, positions[4], 3, Parts::All)));
+    EXPECT_EQ(repo().recentStart(me, 5, Parts::SinglesOnly), repo().recentStart(me, 5, Parts::All));
+    EXPECT_EQ(positionsOf(repo().recent(me, 5, Parts::SinglesOnly)), positionsOf(repo().recent(me, 5, Parts::All)));
+    // Once in the group, only the full query has the group's messages since the join.
+    join(me, group);
+    auto later = store({message(owner, ConversationKind::Group, group, "now mine")});
+    EXPECT_EQ(positionsOf(repo().recent(me, 1, Parts::All)), later);
+    EXPECT_NE(positionsOf(repo().recent(me, 1, Parts::SinglesOnly)), later);
+}
+
 TEST_F(MessageHistory, RecentStartLeavesTheNewestMessages) {
     auto me = newUser(), other = newUser();
     std::vector<NewMessage> batch;
