@@ -31,13 +31,13 @@ public:
     // (what the user sent too, for their other devices) and the groups they are in, from the
     // position at which they joined each.
     // SinglesOnly: the user is in no group (as read with the stream position), so the stream
-    // is their single chats; the cheaper query.
+    // is their single chats; the group part's statement is skipped.
     enum class StreamParts { All, SinglesOnly };
     std::vector<StoredMessage> streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit,
                                            StreamParts parts = StreamParts::All);
     // The position just before the user's `count` latest messages (0 if they have no more).
     std::uint64_t recentStart(std::int64_t user, std::size_t count, StreamParts parts = StreamParts::All);
-    // The user's `count` latest messages, oldest first: recentStart and streamAfter in one query.
+    // The user's `count` latest messages, oldest first: what recentStart and streamAfter read, in one go.
     std::vector<StoredMessage> recent(std::int64_t user, std::size_t count, StreamParts parts = StreamParts::All);
 
     // Messages of one conversation before `before` (newest page first asked), oldest first.
@@ -60,6 +60,8 @@ public:
     static constexpr std::uint64_t kUnreadCap = 10000;
 
 private:
+    std::vector<Row> streamRows(std::int64_t user, std::optional<std::uint64_t> after, std::size_t limit,
+                                StreamParts parts, bool positionsOnly);
     void insertRows(const std::vector<NewMessage>& batch, std::size_t from, std::size_t count, std::uint64_t firstPos);
     std::uint64_t unread(std::int64_t user, Conversation conversation, std::uint64_t after);
 
