@@ -37,6 +37,9 @@ StreamLimits streamLimitsOf(const config::Config& c) {
     return l;
 }
 
+// Datagram batches taken per wake-up before other work on the strand gets its turn.
+constexpr int kBatchesPerWake = 8;
+
 // Timers look for due NAKs this often; a fraction of the NAK interval keeps repair prompt.
 constexpr auto kTick = std::chrono::milliseconds(10);
 
@@ -123,24 +126,42 @@ bool UdpBus::broadcast(const proto::DatagramHeader& header, std::string_view pay
     return true;
 }
 
+// Waits for the socket to be readable, then takes what is waiting in batches: one wake-up and
+// one system call for all the datagrams that arrived meanwhile, and no failed speculative
+// read per datagram (an async receive tries one before it waits).
 void UdpBus::doReceive() {
-    socket_.async_receive_from(net::buffer(buffer_), from_,
-                               [this](const boost::system::error_code& ec, std::size_t n) { onReceive(ec, n); });
+    socket_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) { onReadable(ec); });
 }
 
-void UdpBus::onReceive(const boost::system::error_code& ec, std::size_t bytes) {
+void UdpBus::onReadable(const boost::system::error_code& ec) {
     if (ec == net::error::operation_aborted || !socket_.is_open()) return;
     if (ec) {
         metrics_.count(metrics::ErrorKind::Bus);
-        spdlog::warn("bus: receive failed: {}", ec.message());
+        spdlog::warn("bus: waiting for datagrams failed: {}", ec.message());
         return doReceive();
     }
+    // Bounded, so the tick and NAK answers on this strand are not starved by a flood.
+    for (int batches = 0; batches < kBatchesPerWake; ++batches) {
+        std::error_code error;
+        const auto n = receiver_.receive(socket_.native_handle(), error);
+        if (error) {
+            metrics_.count(metrics::ErrorKind::Bus);
+            spdlog::warn("bus: receive failed: {}", error.message());
+        }
+        for (std::size_t i = 0; i < n; ++i) onDatagram(receiver_.datagram(i), receiver_.truncated(i));
+        if (n < DatagramReceiver::kBatch) break;
+    }
+    doReceive();
+}
+
+void UdpBus::onDatagram(std::string_view bytes, bool truncated) {
     metrics_.busReceived.fetch_add(1, std::memory_order_relaxed);
-    auto result = proto::Datagram::decode(std::string_view(buffer_.data(), bytes));
+    if (truncated) return metrics_.count(metrics::DropReason::Malformed);  // longer than any of ours
+    auto result = proto::Datagram::decode(bytes);
     if (!result.datagram) {
         metrics_.count(result.error == proto::DecodeError::BadVersion ? metrics::DropReason::Version
                                                                       : metrics::DropReason::Malformed);
-        return doReceive();
+        return;
     }
     std::vector<Delivery> out;
     auto now = Clock::now();
@@ -149,7 +170,6 @@ void UdpBus::onReceive(const boost::system::error_code& ec, std::size_t bytes) {
     // stream stands from this heartbeat, and takes what follows.
     if (membership_.takeAnnounce()) sendHeartbeat(now);
     deliver(out);
-    doReceive();
 }
 
 void UdpBus::handle(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out) {

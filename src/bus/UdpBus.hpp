@@ -17,6 +17,7 @@
 #include <functional>
 #include <mutex>
 
+#include "bus/DatagramReceiver.hpp"
 #include "bus/Membership.hpp"
 #include "bus/Sealer.hpp"
 #include "bus/Sequencer.hpp"
@@ -50,7 +51,8 @@ public:
 private:
     void send(const SharedBytes& datagram);
     void doReceive();
-    void onReceive(const boost::system::error_code& ec, std::size_t bytes);
+    void onReadable(const boost::system::error_code& ec);
+    void onDatagram(std::string_view bytes, bool truncated);
     void handle(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out);
     void answerNak(const proto::DecodedDatagram& d, Clock::time_point now);
     void sendHeartbeat(Clock::time_point now);
@@ -68,7 +70,6 @@ private:
     boost::asio::ip::udp::socket socket_;
     boost::asio::steady_timer tick_;
     boost::asio::ip::udp::endpoint target_;
-    boost::asio::ip::udp::endpoint from_;
     Clock::time_point lastHeartbeat_{};
     std::mutex sendMutex_;
     Sink sink_;
@@ -76,8 +77,7 @@ private:
     PeerSink peerSink_;
     std::atomic<bool> open_{false};
     bool warnedDuplicateId_ = false;
-    // Fits the largest UDP datagram, so nothing is ever truncated (ours are at most 1472 bytes).
-    std::array<char, 65536> buffer_{};
+    DatagramReceiver receiver_;  // strand only
 };
 
 }  // namespace chat::bus
