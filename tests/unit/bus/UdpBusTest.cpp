@@ -166,3 +166,25 @@ TEST_F(UdpBusTest, IgnoresANodeSigningWithAnotherKey) {
     EXPECT_TRUE(a.received.empty());
     EXPECT_EQ(a.metrics.busPeers.load(), 0);  // not even counted as a member
 }
+
+// Junk on the bus port — oversized (cut at the receiver's slot) or random bytes, many at once
+// so they arrive in one batch — is counted and dropped, and what follows still arrives. Both
+// nodes share the port (SO_REUSEPORT), so the kernel hands the unicast junk to one of them.
+TEST_F(UdpBusTest, DropsJunkDatagramsAndKeepsDelivering) {
+    auto& a = node(1);
+    auto& b = node(2);
+    start({&a, &b});
+    ASSERT_TRUE(runUntil([&] { return a.metrics.busPeers.load() == 1 && b.metrics.busPeers.load() == 1; }));
+    auto malformed = [&] { return a.dropped(DropReason::Malformed) + b.dropped(DropReason::Malformed); };
+    const auto before = malformed();
+    net::ip::udp::socket junk(io, net::ip::udp::endpoint(net::ip::udp::v4(), 0));
+    const net::ip::udp::endpoint to(net::ip::make_address_v4("127.0.0.1"), b.cfg.busPort);
+    for (int i = 0; i < 40; ++i) junk.send_to(net::buffer(std::string(3000 + i, 'J')), to);
+    junk.send_to(net::buffer(std::string("not a datagram")), to);
+    ASSERT_TRUE(runUntil([&] { return malformed() >= before + 41; }));
+    ASSERT_TRUE(a.bus.broadcast(chatTo(10, 20), "after the junk"));
+    ASSERT_TRUE(runUntil([&] { return !b.received.empty(); }));
+    EXPECT_EQ(b.received[0].payload, "after the junk");
+    EXPECT_EQ(malformed(), before + 41);
+    EXPECT_EQ(a.lost + b.lost, 0u);
+}
