@@ -66,7 +66,6 @@ struct ChatSession::Opening {
 ChatSession::ChatSession(beast::tcp_stream&& stream, auth::Identity identity, std::string client, ChatServices services)
     : Recipient(identity.userId, identity.tokenId),
       ws_(stream.release_socket()),
-      closeTimer_(ws_.get_executor()),
       services_(services),
       client_(std::move(client)),
       opened_(std::chrono::steady_clock::now()),
@@ -440,11 +439,11 @@ void ChatSession::enqueue(hub::SharedFrame frame) {
 }
 
 void ChatSession::doWrite() {
-    bool control = !control_.empty();
+    bool control = control_ != nullptr;
     std::size_t frames = 0;
     {
         std::lock_guard lock(queueMutex_);
-        if (control) batch_.push_back(net::buffer(control_));
+        if (control) batch_.push_back(net::buffer(control_->frame));
         if (gatherBatch()) frames = batchHeaders_.size();
         if (!control && frames == 0) {
             writing_ = false;
@@ -493,9 +492,10 @@ void ChatSession::onWrite(beast::error_code ec, std::size_t frames, bool control
     batch_.clear();
     batchHeaders_.clear();
     if (control) {
-        control_.clear();
         // Beast may write its next frame from inside this call: it then waits for the next batch.
-        std::exchange(controlDone_, {})(ec);
+        auto done = std::move(control_->done);
+        control_.reset();
+        done(ec);
     }
     if (!ec) {
         services_.metrics.socketWrites.fetch_add(1, std::memory_order_relaxed);
@@ -504,8 +504,8 @@ void ChatSession::onWrite(beast::error_code ec, std::size_t frames, bool control
     if (nextSyncPage && !ec) fetchSyncPage();
     if (ec) {
         writeError_ = ec;
-        control_.clear();
-        if (controlDone_) net::post(ws_.get_executor(), [done = std::exchange(controlDone_, {}), ec] { done(ec); });
+        if (control_) net::post(ws_.get_executor(), [done = std::move(control_->done), ec] { done(ec); });
+        control_.reset();
         std::lock_guard lock(queueMutex_);
         writing_ = false;
         stopped_ = true;
@@ -528,8 +528,7 @@ void ChatSession::sendControl(std::string frame, std::function<void(beast::error
     }
     // The frame's opcode: after a close frame the connection carries nothing else of ours.
     if (!frame.empty() && (static_cast<unsigned char>(frame[0]) & 0x0f) == 0x8) closeSent_ = true;
-    control_ = std::move(frame);
-    controlDone_ = std::move(done);
+    control_ = std::make_unique<Control>(Control{std::move(frame), std::move(done)});
     {
         std::lock_guard lock(queueMutex_);
         if (writing_) return;  // the write in flight is followed by this frame
@@ -557,8 +556,8 @@ void ChatSession::startClose(websocket::close_reason reason) {
         return;
     }
     // A peer that never answers the close (or never reads) loses its socket after the deadline.
-    closeTimer_.expires_after(services_.cfg.closeTimeout);
-    closeTimer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    closeTimer_ = std::make_unique<net::steady_timer>(ws_.get_executor(), services_.cfg.closeTimeout);
+    closeTimer_->async_wait([self = shared_from_this()](beast::error_code ec) {
         if (ec) return;
         beast::error_code ignored;
         beast::get_lowest_layer(self->ws_).close(ignored);
@@ -567,7 +566,7 @@ void ChatSession::startClose(websocket::close_reason reason) {
 }
 
 void ChatSession::finish(beast::error_code ec) {
-    closeTimer_.cancel();
+    if (closeTimer_) closeTimer_->cancel();
     {
         std::lock_guard lock(queueMutex_);
         stopped_ = true;

@@ -85,7 +85,7 @@ private:
     // layer in every pending read.
     boost::beast::websocket::stream<QueuedStream> ws_;
     boost::beast::flat_buffer readBuffer_;
-    boost::asio::steady_timer closeTimer_;
+    std::unique_ptr<boost::asio::steady_timer> closeTimer_;  // made when closing: most connections never wait
     ChatServices services_;
     std::string client_;
     std::chrono::steady_clock::time_point opened_;
@@ -111,8 +111,11 @@ private:
     // Strand only: the write in flight, and a frame of Beast's waiting to go first.
     std::vector<FrameHeader> batchHeaders_;
     std::vector<boost::asio::const_buffer> batch_;
-    std::string control_;
-    std::function<void(boost::beast::error_code)> controlDone_;
+    struct Control {
+        std::string frame;
+        std::function<void(boost::beast::error_code)> done;
+    };
+    std::unique_ptr<Control> control_;     // rare (a ping every half idle timeout): no room kept for it
     bool closeSent_ = false;               // no data frame may follow a close frame
     boost::beast::error_code writeError_;  // the socket failed: Beast's writes fail at once
     bool accepted_ = false;                // frames are written only after the handshake
