@@ -3,33 +3,36 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/websocket/error.hpp>
 #include <utility>
 
 #include "store/ContactRepository.hpp"
 #include "store/MessageRepository.hpp"
 #include "store/UserRepository.hpp"
+#include "ws/Handshake.hpp"
 
 namespace chat::ws {
 
 namespace beast = boost::beast;
-namespace websocket = boost::beast::websocket;
 namespace net = boost::asio;
+using boost::system::error_code;
+using Event = FrameReader::Event;
 using proto::ClientFrame;
 
 namespace {
 
 // Frames beyond this are not even drained: the connection is closed with 1009.
 constexpr std::size_t kHardCapFactor = 16;
-// Reads take what has arrived, this much at a time: small, because an idle connection keeps
-// its read buffer; a large frame just takes more reads.
-constexpr std::size_t kReadChunk = 2048;
-// A buffer grown past this by a large frame is given back once the frame is handled.
-constexpr std::size_t kReadBufferKept = 16 * 1024;
+// Reads take what has arrived, this much at a time; the buffer lives only while it is parsed.
+constexpr std::size_t kReadChunk = 16 * 1024;
+// Close codes of ours (RFC 6455 section 7.4).
+constexpr std::uint16_t kPolicyViolation = 1008;
+constexpr std::uint16_t kTryAgainLater = 1013;
 // One gathered write: a header and a payload buffer per frame, within the 64 buffers Asio
 // hands to one sendmsg; and not much more than a socket buffer's worth of bytes.
 constexpr std::size_t kBatchFrames = 31;
@@ -65,7 +68,9 @@ struct ChatSession::Opening {
 
 ChatSession::ChatSession(beast::tcp_stream&& stream, auth::Identity identity, std::string client, ChatServices services)
     : Recipient(identity.userId, identity.tokenId),
-      ws_(stream.release_socket()),
+      socket_(stream.release_socket()),
+      timer_(socket_.get_executor()),
+      reader_(services.cfg.maxFrameBytes, kHardCapFactor * services.cfg.maxFrameBytes),
       services_(services),
       client_(std::move(client)),
       opened_(std::chrono::steady_clock::now()),
@@ -74,25 +79,26 @@ ChatSession::ChatSession(beast::tcp_stream&& stream, auth::Identity identity, st
 ChatSession::~ChatSession() = default;
 
 void ChatSession::start(http::BeastRequest request, std::optional<std::uint64_t> since) {
-    websocket::stream_base::timeout timeouts;
-    timeouts.handshake_timeout = services_.cfg.handshakeTimeout;
-    timeouts.idle_timeout = services_.cfg.idleTimeout;
-    timeouts.keep_alive_pings = true;  // a ping at half the idle timeout keeps proxies and NATs open
-    ws_.set_option(timeouts);
-    ws_.read_message_max(kHardCapFactor * services_.cfg.maxFrameBytes);
-    ws_.auto_fragment(false);
+    error_code ec;
+    socket_.non_blocking(true, ec);  // reads take what has arrived after a readiness wait
+    Handshake handshake(request);
+    if (ec || !handshake.accepted()) {
+        spdlog::info("ws: bad upgrade request from {}", client_);
+        closeQueued_ = closeAfterWrite_ = true;  // the refusal is the last thing sent
+        return sendRaw(handshake.response());
+    }
     // Registered before memberships are loaded, so a join announced meanwhile is not lost;
     // live frames are held from here on until the history has been sent.
     startSync(since);
     registered_ = true;
     services_.hub.add(shared_from_this());
-    open(std::make_shared<http::BeastRequest>(std::move(request)));
+    open(handshake.response());
 }
 
 // One database job gets the user's groups and the first page of its stream: the handshake
 // completes only once the groups are known, so when the client sees the connection open,
 // every message for it, single or group, reaches it.
-void ChatSession::open(std::shared_ptr<http::BeastRequest> request) {
+void ChatSession::open(std::string handshake) {
     auto self = shared_from_this();
     pageInFlight_ = true;
     std::uint64_t after = 0;
@@ -110,92 +116,133 @@ void ChatSession::open(std::shared_ptr<http::BeastRequest> request) {
             return Opening{std::move(memberships.groups),
                            readSyncPage(c, user, after, recent, cfg, memberships.streamPosition, parts)};
         },
-        [self, request](store::Outcome<Opening> r) {
-            net::post(self->ws_.get_executor(), [self, request, r = std::move(r)]() mutable {
-                std::optional<SyncPage> page;
-                if (r.ok()) {
-                    page = std::move(r.value->firstPage);
-                    // A group message released while the job ran went past this connection
-                    // before its groups were known: the history has it, page on.
-                    if (self->services_.hub.addGroups(self->userId(), r.value->groups) > page->committed)
-                        page->more = true;
-                } else {
-                    spdlog::warn("ws: could not load the groups and history of user {}", self->userId());
-                }
-                self->ws_.async_accept(*request, [self, request, page = std::move(page)](beast::error_code ec) mutable {
-                    self->onAccept(ec, std::move(page));
-                });
-            });
+        [self, handshake = std::move(handshake)](store::Outcome<Opening> r) mutable {
+            net::post(self->socket_.get_executor(),
+                      [self, handshake = std::move(handshake), r = std::move(r)]() mutable {
+                          std::optional<SyncPage> page;
+                          if (r.ok()) {
+                              page = std::move(r.value->firstPage);
+                              // A group message released while the job ran went past this connection
+                              // before its groups were known: the history has it, page on.
+                              if (self->services_.hub.addGroups(self->userId(), r.value->groups) > page->committed)
+                                  page->more = true;
+                          } else {
+                              spdlog::warn("ws: could not load the groups and history of user {}", self->userId());
+                          }
+                          self->onOpened(std::move(handshake), std::move(page));
+                      });
         });
 }
 
-void ChatSession::onAccept(beast::error_code ec, std::optional<SyncPage> firstPage) {
-    if (ec) {
-        spdlog::info("ws: handshake with {} failed: {}", client_, ec.message());
-        return finish(ec);
-    }
+// The 101 answer goes first, then whatever was queued meanwhile; no page means the history
+// was unreachable: the connection opens and closes at once with 1013.
+void ChatSession::onOpened(std::string handshake, std::optional<SyncPage> firstPage) {
+    if (closing_ || !socket_.is_open()) return finish(net::error::operation_aborted);
     spdlog::info("ws: open user={} from={}", userId(), client_);
     {
         std::lock_guard lock(queueMutex_);
-        ws_.next_layer().divert(*this);
         accepted_ = true;
-        if (!queue_.empty() && !writing_) {
-            writing_ = true;
-            net::post(ws_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
-        }
     }
-    if (firstPage)
+    sendRaw(std::move(handshake));
+    lastHeard_ = std::chrono::steady_clock::now();
+    armTimer();
+    if (firstPage) {
         onSyncPage(std::move(*firstPage));
-    else
-        startClose({websocket::close_code::try_again_later, "service unavailable"});
+    } else {
+        startClose(kTryAgainLater, "service unavailable");
+    }
     doRead();  // also receives the peer's answer to a close
 }
 
-// Between messages the read waits with an empty buffer: Beast reads the next frame's header,
-// and what arrives of its payload, into the 1.5 KiB buffer inside every stream, so an idle
-// connection holds no read buffer of its own (a read into readBuffer_ prepares 1.5 KiB up
-// front). The message itself is then read into readBuffer_, starting from Beast's copy.
+// Between messages nothing is held: the read waits for the socket to be readable, then takes
+// what has arrived into a buffer that lives until it is parsed.
 void ChatSession::doRead() {
-    if (!ws_.is_message_done() || readBuffer_.size() != 0) return readMessage();
-    // Empty but not null: Beast 1.74's UTF-8 check of an empty range at address 0 reads through it.
-    ws_.async_read_some(net::mutable_buffer(this, 0), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec || self->ws_.is_message_done()) return self->onRead(ec);  // an error, or an empty message
-        self->readMessage();
+    if (inboxPos_ < inbox_.size()) {
+        // Bytes of the last read wait: parse them from the strand's queue, not from this call.
+        net::post(socket_.get_executor(), [self = shared_from_this()] { self->readInbox(); });
+        return;
+    }
+    std::string().swap(inbox_);
+    inboxPos_ = 0;
+    socket_.async_wait(net::ip::tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+        if (ec) return self->closeSocket(ec);
+        self->receive();
     });
 }
 
-void ChatSession::readMessage() {
-    ws_.async_read_some(readBuffer_, kReadChunk,
-                        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
+void ChatSession::receive() {
+    // One buffer per network thread; the session keeps only what it has not parsed yet.
+    thread_local std::array<char, kReadChunk> scratch;
+    error_code ec;
+    const auto n = socket_.read_some(net::buffer(scratch), ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) return doRead();
+    if (ec) return closeSocket(ec);  // the peer went away (eof) or the connection broke
+    inbox_.assign(scratch.data(), n);
+    lastHeard_ = std::chrono::steady_clock::now();
+    pingSent_ = false;
+    readInbox();
 }
 
-void ChatSession::onRead(beast::error_code ec) {
-    if (ec) return finish(ec);
-    // An oversized frame is drained and dropped in pieces: memory stays bounded and the
-    // client gets an error instead of losing its connection.
-    if (oversized_ || readBuffer_.size() > services_.cfg.maxFrameBytes) {
-        oversized_ = true;
-        readBuffer_.clear();
+void ChatSession::readInbox() {
+    while (inboxPos_ < inbox_.size()) {
+        auto [event, taken] = reader_.feed(std::string_view(inbox_).substr(inboxPos_));
+        inboxPos_ += taken;
+        if (event == Event::None) continue;
+        const bool readOn = onEvent(event);
+        reader_.release();
+        if (!readOn) return;  // the event's handler reads on when it is done, or the connection ends
     }
-    if (!ws_.is_message_done()) return doRead();
-    if (oversized_) {
-        oversized_ = false;
-        badFrame(413, "frame too large", {});
-        return doRead();
+    doRead();
+}
+
+bool ChatSession::onEvent(Event event) {
+    switch (event) {
+        case Event::Ping:
+            if (!closeQueued_) sendControl(FrameHeader::kPong, reader_.control());
+            return true;
+        case Event::Close:
+            onPeerClose();
+            return false;
+        case Event::Failed:
+            spdlog::info("ws: user={} from={} broke the protocol: {}", userId(), client_, reader_.closeReason());
+            closeAfterWrite_ = true;
+            startClose(reader_.closeCode(), reader_.closeReason());
+            return false;
+        case Event::TooLarge:
+            if (!closing_) badFrame(413, "frame too large", {});
+            return true;
+        case Event::Binary:
+            if (!closing_) badFrame(400, "frames must be JSON text", {});
+            return true;
+        case Event::Text:
+            if (closing_) return true;  // what arrives after our close frame is not read any more
+            handleFrame();
+            return false;
+        default:
+            return true;  // a pong: its arrival was all that mattered
     }
-    if (!ws_.got_text()) {
-        readBuffer_.clear();
-        badFrame(400, "frames must be JSON text", {});
-        return doRead();
+}
+
+// The peer's close frame: the answer to ours, which ends the connection, or its own, which we
+// answer with the same code before closing.
+void ChatSession::onPeerClose() {
+    peerCloseCode_ = reader_.closeCode();
+    if (closeQueued_) return closeSocket(net::error::eof);
+    closing_ = true;
+    {
+        std::lock_guard lock(queueMutex_);
+        stopped_ = true;
     }
-    handleFrame();
+    closeAfterWrite_ = true;
+    armTimer();  // the close deadline, should our answer not get through
+    const auto code = peerCloseCode_;
+    if (code == 1005) return sendControl(FrameHeader::kClose, {});
+    const char body[2] = {static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+    sendControl(FrameHeader::kClose, std::string_view(body, 2));
 }
 
 void ChatSession::handleFrame() {
-    auto data = readBuffer_.cdata();
-    auto parsed = proto::FrameParser::parse(std::string_view(static_cast<const char*>(data.data()), data.size()));
-    readBuffer_.clear();
-    if (readBuffer_.capacity() > kReadBufferKept) readBuffer_.shrink_to_fit();
+    auto parsed = proto::FrameParser::parse(reader_.message());
     if (auto* error = std::get_if<proto::FrameError>(&parsed)) {
         services_.metrics.count(metrics::InCmd::Other);
         badFrame(error->code, error->msg, error->cid);
@@ -235,7 +282,7 @@ void ChatSession::checkRecipient(ClientFrame frame) {
     services_.db.run<bool>(
         [dst](store::Connection& c) { return store::UserRepository(c).exists(dst); },
         [self, frame = std::move(frame)](store::Outcome<bool> r) mutable {
-            net::post(self->ws_.get_executor(), [self, r, frame = std::move(frame)]() mutable {
+            net::post(self->socket_.get_executor(), [self, r, frame = std::move(frame)]() mutable {
                 if (!r.ok()) {
                     self->reply(proto::MessageCodec::error(503, "service unavailable, try again", frame.cid));
                     return self->doRead();
@@ -259,7 +306,7 @@ void ChatSession::publish(ClientFrame frame) {
     auto result = services_.dispatcher.publish(
         m, proto::MessageCodec::encode(m), weak_from_this(), cid,
         [self = shared_from_this(), cid](std::optional<std::uint64_t> pos) {
-            net::post(self->ws_.get_executor(),
+            net::post(self->socket_.get_executor(),
                       [self, cid, stored = pos.has_value()] { self->onCommitted(stored, cid); });
         });
     switch (result) {
@@ -307,7 +354,7 @@ void ChatSession::resync() {
         if (stopped_ || sync_.syncing()) return;
         sync_.begin(sync_.last());
     }
-    net::post(ws_.get_executor(), [self = shared_from_this()] { self->fetchSyncPage(); });
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->fetchSyncPage(); });
 }
 
 void ChatSession::fetchSyncPage() {
@@ -327,11 +374,11 @@ void ChatSession::fetchSyncPage() {
                                 store::MessageRepository::StreamParts::All);
         },
         [self](store::Outcome<SyncPage> r) {
-            net::post(self->ws_.get_executor(), [self, r = std::move(r)]() mutable {
+            net::post(self->socket_.get_executor(), [self, r = std::move(r)]() mutable {
                 if (!r.ok()) {
                     // Without the history the device would have a hole: it reconnects later instead.
                     spdlog::warn("ws: could not read the history of user {}", self->userId());
-                    return self->startClose({websocket::close_code::try_again_later, "service unavailable"});
+                    return self->startClose(kTryAgainLater, "service unavailable");
                 }
                 self->onSyncPage(std::move(*r.value));
             });
@@ -386,7 +433,7 @@ void ChatSession::finishSync() {
     auto held = sync_.finish();
     if (!held) {
         // Live frames overflowed the hold while paging: the history has them, page on.
-        net::post(ws_.get_executor(), [self = shared_from_this()] { self->fetchSyncPage(); });
+        net::post(socket_.get_executor(), [self = shared_from_this()] { self->fetchSyncPage(); });
         return;
     }
     enqueue(std::make_shared<const std::string>(proto::MessageCodec::syncEnd(sync_.last())));
@@ -400,7 +447,7 @@ void ChatSession::badFrame(int code, const std::string& msg, const std::string& 
     badFrames_.push_back(now);
     if (badFrames_.size() > services_.cfg.badFramesMax) {
         spdlog::warn("ws: user={} from={} sent too many invalid frames", userId(), client_);
-        return startClose({websocket::close_code::policy_error, "too many invalid frames"});
+        return startClose(kPolicyViolation, "too many invalid frames");
     }
     reply(proto::MessageCodec::error(code, msg, cid));
 }
@@ -435,15 +482,19 @@ void ChatSession::enqueue(hub::SharedFrame frame) {
     queue_.push(std::move(frame));
     if (writing_ || !accepted_) return;
     writing_ = true;
-    net::post(ws_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
 }
 
 void ChatSession::doWrite() {
-    bool control = control_ != nullptr;
+    const bool control = !control_.empty();
     std::size_t frames = 0;
     {
         std::lock_guard lock(queueMutex_);
-        if (control) batch_.push_back(net::buffer(control_->frame));
+        if (control) {
+            controlInFlight_ = std::exchange(control_, {});
+            closeInFlight_ = closeQueued_;
+            batch_.push_back(net::buffer(controlInFlight_));
+        }
         if (gatherBatch()) frames = batchHeaders_.size();
         if (!control && frames == 0) {
             writing_ = false;
@@ -451,17 +502,17 @@ void ChatSession::doWrite() {
             return;
         }
     }
-    net::async_write(beast::get_lowest_layer(ws_), batch_,
-                     net::bind_executor(ws_.get_executor(), [self = shared_from_this(), frames, control](
-                                                                beast::error_code ec, std::size_t) {
-                         self->onWrite(ec, frames, control);
-                     }));
+    net::async_write(socket_, batch_,
+                     net::bind_executor(socket_.get_executor(),
+                                        [self = shared_from_this(), frames, control](error_code ec, std::size_t) {
+                                            self->onWrite(ec, frames, control);
+                                        }));
 }
 
 // Takes the frames at the head of the queue, up to what one sendmsg carries; they stay queued
 // (and their bytes alive) until written.
 bool ChatSession::gatherBatch() {
-    if (closing_ || closeSent_ || queue_.empty()) return false;
+    if (!accepted_ || closing_ || closeQueued_ || queue_.empty()) return false;
     const std::size_t frames = std::min(queue_.size(), kBatchFrames);
     batchHeaders_.reserve(frames);
     batch_.reserve(batch_.size() + 2 * frames);
@@ -476,7 +527,7 @@ bool ChatSession::gatherBatch() {
     return true;
 }
 
-void ChatSession::onWrite(beast::error_code ec, std::size_t frames, bool control) {
+void ChatSession::onWrite(error_code ec, std::size_t frames, bool control) {
     bool nextSyncPage = false;
     {
         std::lock_guard lock(queueMutex_);
@@ -491,27 +542,27 @@ void ChatSession::onWrite(beast::error_code ec, std::size_t frames, bool control
     }
     batch_.clear();
     batchHeaders_.clear();
-    if (control) {
-        // Beast may write its next frame from inside this call: it then waits for the next batch.
-        auto done = std::move(control_->done);
-        control_.reset();
-        done(ec);
-    }
-    if (!ec) {
-        services_.metrics.socketWrites.fetch_add(1, std::memory_order_relaxed);
-        services_.metrics.framesWritten.fetch_add(frames, std::memory_order_relaxed);
-    }
-    if (nextSyncPage && !ec) fetchSyncPage();
+    if (control) std::string().swap(controlInFlight_);
     if (ec) {
-        writeError_ = ec;
-        if (control_) net::post(ws_.get_executor(), [done = std::move(control_->done), ec] { done(ec); });
-        control_.reset();
+        {
+            std::lock_guard lock(queueMutex_);
+            writing_ = false;
+            stopped_ = true;
+            releaseBatch();
+        }
+        return closeSocket(ec);
+    }
+    services_.metrics.socketWrites.fetch_add(1, std::memory_order_relaxed);
+    services_.metrics.framesWritten.fetch_add(frames, std::memory_order_relaxed);
+    if (control && std::exchange(closeInFlight_, false) && closeAfterWrite_) {
         std::lock_guard lock(queueMutex_);
         writing_ = false;
-        stopped_ = true;
         releaseBatch();
-        return;  // the read side notices the broken connection and finishes
+        // Our close frame ends a connection that failed or that the peer closed: no answer to wait for.
+        net::post(socket_.get_executor(), [self = shared_from_this()] { self->closeSocket(net::error::eof); });
+        return;
     }
+    if (nextSyncPage) fetchSyncPage();
     doWrite();
 }
 
@@ -521,29 +572,67 @@ void ChatSession::releaseBatch() {
     batchHeaders_ = {};
 }
 
-void ChatSession::sendControl(std::string frame, std::function<void(beast::error_code)> done) {
-    if (writeError_) {
-        net::post(ws_.get_executor(), [done = std::move(done), ec = writeError_] { done(ec); });
-        return;
-    }
-    // The frame's opcode: after a close frame the connection carries nothing else of ours.
-    if (!frame.empty() && (static_cast<unsigned char>(frame[0]) & 0x0f) == 0x8) closeSent_ = true;
-    control_ = std::make_unique<Control>(Control{std::move(frame), std::move(done)});
+void ChatSession::sendControl(unsigned char opcode, std::string_view payload) {
+    if (closeQueued_) return;  // nothing of ours follows a close frame
+    if (opcode == FrameHeader::kClose) closeQueued_ = true;
+    auto header = FrameHeader::of(opcode, payload.size());
+    std::string frame(reinterpret_cast<const char*>(header.data()), header.size());
+    frame.append(payload);
+    sendRaw(std::move(frame));
+}
+
+// Bytes of our own go out before the next batch's frames, after the write in flight.
+void ChatSession::sendRaw(std::string bytes) {
+    if (!socket_.is_open()) return;
+    control_.append(bytes);
     {
         std::lock_guard lock(queueMutex_);
-        if (writing_) return;  // the write in flight is followed by this frame
+        if (writing_) return;
         writing_ = true;
     }
     doWrite();
 }
 
-void ChatSession::close(hub::CloseCode code, std::string_view reason) {
-    net::dispatch(ws_.get_executor(), [self = shared_from_this(), code, reason = std::string(reason)] {
-        self->startClose({static_cast<websocket::close_code>(code), reason});
+// While open: a ping once the peer has been silent for half the idle timeout, and the end of
+// the connection once silent for all of it. While closing: the end once the close deadline
+// passes without an answer.
+void ChatSession::armTimer() {
+    using namespace std::chrono;
+    const auto idle = services_.cfg.idleTimeout;
+    auto due = closing_ ? steady_clock::now() + services_.cfg.closeTimeout
+                        : lastHeard_ + (pingSent_ ? duration_cast<steady_clock::duration>(idle)
+                                                  : duration_cast<steady_clock::duration>(idle) / 2);
+    timer_.expires_at(due);
+    timer_.async_wait([self = shared_from_this()](error_code ec) {
+        if (!ec) self->onTimer();
     });
 }
 
-void ChatSession::startClose(websocket::close_reason reason) {
+void ChatSession::onTimer() {
+    if (!socket_.is_open()) return;
+    if (closing_) {
+        spdlog::info("ws: user={} from={} did not answer the close in time", userId(), client_);
+        return closeSocket(net::error::timed_out);
+    }
+    const auto silent = std::chrono::steady_clock::now() - lastHeard_;
+    if (silent >= services_.cfg.idleTimeout) {
+        spdlog::info("ws: user={} from={} went silent", userId(), client_);
+        return closeSocket(net::error::timed_out);
+    }
+    if (silent >= services_.cfg.idleTimeout / 2 && !pingSent_) {
+        pingSent_ = true;
+        sendControl(FrameHeader::kPing, {});
+    }
+    armTimer();
+}
+
+void ChatSession::close(hub::CloseCode code, std::string_view reason) {
+    net::dispatch(socket_.get_executor(), [self = shared_from_this(), code, reason = std::string(reason)] {
+        self->startClose(static_cast<std::uint16_t>(code), reason);
+    });
+}
+
+void ChatSession::startClose(std::uint16_t code, std::string_view reason) {
     if (closing_) return;
     closing_ = true;
     {
@@ -551,22 +640,27 @@ void ChatSession::startClose(websocket::close_reason reason) {
         stopped_ = true;
     }
     if (!accepted_) {  // still loading groups: there is no WebSocket to close yet
-        beast::error_code ignored;
-        beast::get_lowest_layer(ws_).close(ignored);
-        return;
+        error_code ignored;
+        socket_.close(ignored);
+        return;  // the job's end finishes
     }
+    std::string body{static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+    body.append(reason.substr(0, 123));  // a control frame carries at most 125 bytes
+    sendControl(FrameHeader::kClose, body);
     // A peer that never answers the close (or never reads) loses its socket after the deadline.
-    closeTimer_ = std::make_unique<net::steady_timer>(ws_.get_executor(), services_.cfg.closeTimeout);
-    closeTimer_->async_wait([self = shared_from_this()](beast::error_code ec) {
-        if (ec) return;
-        beast::error_code ignored;
-        beast::get_lowest_layer(self->ws_).close(ignored);
-    });
-    ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {});
+    armTimer();
 }
 
-void ChatSession::finish(beast::error_code ec) {
-    if (closeTimer_) closeTimer_->cancel();
+void ChatSession::closeSocket(error_code why) {
+    error_code ignored;
+    timer_.cancel();
+    socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    finish(why);
+}
+
+void ChatSession::finish(error_code ec) {
+    timer_.cancel();
     {
         std::lock_guard lock(queueMutex_);
         stopped_ = true;
@@ -576,7 +670,7 @@ void ChatSession::finish(beast::error_code ec) {
     services_.hub.remove(*this);
     services_.presence.unwatch(*this);
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - opened_).count();
-    auto how = ec == websocket::error::closed ? "close " + std::to_string(ws_.reason().code) : ec.message();
+    auto how = peerCloseCode_ ? "close " + std::to_string(peerCloseCode_) : ec.message();
     spdlog::info("ws: closed user={} from={} after {}s ({})", userId(), client_, seconds, how);
 }
 

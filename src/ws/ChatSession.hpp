@@ -7,12 +7,17 @@
 // Outgoing frames go through a bounded queue, and whatever is queued when the socket can take
 // more leaves in one gathered write; a client that stops reading is closed as a slow consumer
 // instead of holding anyone else up.
+//
+// The session speaks RFC 6455 itself, on the bare socket: Handshake answers the upgrade,
+// FrameReader reads the client's frames, FrameHeader frames ours. Between messages it holds
+// no buffer at all (it waits for the socket to be readable), which is most of what keeps an
+// idle connection small; one timer serves the keep-alive pings, the idle timeout and the
+// wait for the answer to a close.
 #pragma once
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -28,12 +33,12 @@
 #include "ws/ChatServices.hpp"
 #include "ws/FrameHeader.hpp"
 #include "ws/FrameQueue.hpp"
-#include "ws/QueuedStream.hpp"
+#include "ws/FrameReader.hpp"
 #include "ws/StreamSync.hpp"
 
 namespace chat::ws {
 
-class ChatSession : public hub::Recipient, public ControlSink, public std::enable_shared_from_this<ChatSession> {
+class ChatSession : public hub::Recipient, public std::enable_shared_from_this<ChatSession> {
 public:
     ChatSession(boost::beast::tcp_stream&& stream, auth::Identity identity, std::string client, ChatServices services);
     ~ChatSession() override;
@@ -46,18 +51,19 @@ public:
     void acknowledge(const hub::SharedFrame& ack, std::uint64_t pos) override;
     void resync() override;
     void close(hub::CloseCode code, std::string_view reason) override;
-    void sendControl(std::string frame, std::function<void(boost::beast::error_code)> done) override;
 
 private:
     struct SyncPage;
     struct Opening;
 
-    void open(std::shared_ptr<http::BeastRequest> request);
-    void onAccept(boost::beast::error_code ec, std::optional<SyncPage> firstPage);
+    void open(std::string handshake);
+    void onOpened(std::string handshake, std::optional<SyncPage> firstPage);
     void doRead();
-    void readMessage();
-    void onRead(boost::beast::error_code ec);
+    void receive();
+    void readInbox();
+    bool onEvent(FrameReader::Event event);  // true: read on
     void handleFrame();
+    void onPeerClose();
     void checkRecipient(proto::ClientFrame frame);
     void publish(proto::ClientFrame frame);
     void onCommitted(bool stored, const std::string& cid);
@@ -73,23 +79,32 @@ private:
     void badFrame(int code, const std::string& msg, const std::string& cid);
     void queueLive(const hub::SharedFrame& frame, std::uint64_t pos, bool ack);
     void enqueue(hub::SharedFrame frame);  // queueMutex_ held
+    void sendControl(unsigned char opcode, std::string_view payload);
+    void sendRaw(std::string bytes);
     void doWrite();
     bool gatherBatch();  // queueMutex_ held
-    void onWrite(boost::beast::error_code ec, std::size_t frames, bool control);
+    void onWrite(boost::system::error_code ec, std::size_t frames, bool control);
     void releaseBatch();
-    void startClose(boost::beast::websocket::close_reason reason);
-    void finish(boost::beast::error_code ec);
+    void armTimer();
+    void onTimer();
+    void startClose(std::uint16_t code, std::string_view reason);
+    void closeSocket(boost::system::error_code why);
+    void finish(boost::system::error_code ec);
 
-    // On the socket itself, not on the HTTP session's tcp_stream: the WebSocket keeps its own
-    // handshake and idle timers, and the tcp_stream's would cost ~0.5 KiB of state and another
-    // layer in every pending read.
-    boost::beast::websocket::stream<QueuedStream> ws_;
-    boost::beast::flat_buffer readBuffer_;
-    std::unique_ptr<boost::asio::steady_timer> closeTimer_;  // made when closing: most connections never wait
+    // The bare socket: reads wait for readability and take what has arrived (no buffer is
+    // held between messages), writes are gathered batches of whole frames.
+    boost::asio::ip::tcp::socket socket_;
+    // Keep-alive pings and the idle timeout while open; the wait for a close answer after.
+    boost::asio::steady_timer timer_;
+    FrameReader reader_;
+    std::string inbox_;  // bytes read and not parsed yet; empty between reads
+    std::size_t inboxPos_ = 0;
+    std::chrono::steady_clock::time_point lastHeard_;
+    bool pingSent_ = false;
+    std::uint16_t peerCloseCode_ = 0;  // the code of the peer's close frame, for the log
     ChatServices services_;
     std::string client_;
     std::chrono::steady_clock::time_point opened_;
-    bool oversized_ = false;
     bool registered_ = false;
     bool closing_ = false;                                          // strand only
     std::vector<std::chrono::steady_clock::time_point> badFrames_;  // within the window, oldest first
@@ -108,18 +123,17 @@ private:
     std::size_t queuedBytes_ = 0;
     StreamSync sync_;
     bool writing_ = false;
-    // Strand only: the write in flight, and a frame of Beast's waiting to go first.
+    // Strand only: the write in flight, and bytes of our own (the handshake's answer, pings,
+    // pongs, the close frame) that go before the next batch's frames.
     std::vector<FrameHeader> batchHeaders_;
     std::vector<boost::asio::const_buffer> batch_;
-    struct Control {
-        std::string frame;
-        std::function<void(boost::beast::error_code)> done;
-    };
-    std::unique_ptr<Control> control_;     // rare (a ping every half idle timeout): no room kept for it
-    bool closeSent_ = false;               // no data frame may follow a close frame
-    boost::beast::error_code writeError_;  // the socket failed: Beast's writes fail at once
-    bool accepted_ = false;                // frames are written only after the handshake
-    bool stopped_ = false;                 // no more deliveries accepted
+    std::string control_;
+    std::string controlInFlight_;
+    bool closeQueued_ = false;      // no data frame may follow a close frame
+    bool closeInFlight_ = false;    // the close frame is in the write in flight
+    bool closeAfterWrite_ = false;  // the connection ends once the close frame is written
+    bool accepted_ = false;         // frames are written only after the handshake
+    bool stopped_ = false;          // no more deliveries accepted
 };
 
 }  // namespace chat::ws

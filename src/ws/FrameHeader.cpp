@@ -3,14 +3,14 @@
 namespace chat::ws {
 
 namespace {
-constexpr unsigned char kFinText = 0x81;
+constexpr unsigned char kFin = 0x80;
 constexpr unsigned char kLength16 = 126;
 constexpr unsigned char kLength64 = 127;
 }  // namespace
 
-FrameHeader FrameHeader::text(std::uint64_t payload) {
+FrameHeader FrameHeader::of(unsigned char opcode, std::uint64_t payload) {
     FrameHeader h;
-    h.bytes_[0] = kFinText;
+    h.bytes_[0] = static_cast<unsigned char>(kFin | opcode);
     if (payload < kLength16) {
         h.bytes_[1] = static_cast<unsigned char>(payload);
         h.size_ = 2;

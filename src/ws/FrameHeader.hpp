@@ -12,8 +12,14 @@ class FrameHeader {
 public:
     static constexpr std::size_t kMaxSize = 10;
 
-    // A text frame carrying `payload` bytes.
-    static FrameHeader text(std::uint64_t payload);
+    static constexpr unsigned char kText = 0x1;
+    static constexpr unsigned char kClose = 0x8;
+    static constexpr unsigned char kPing = 0x9;
+    static constexpr unsigned char kPong = 0xa;
+
+    // A frame of `opcode` carrying `payload` bytes.
+    static FrameHeader of(unsigned char opcode, std::uint64_t payload);
+    static FrameHeader text(std::uint64_t payload) { return of(kText, payload); }
 
     const unsigned char* data() const { return bytes_.data(); }
     std::size_t size() const { return size_; }

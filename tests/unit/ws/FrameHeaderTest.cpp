@@ -34,3 +34,9 @@ TEST(FrameHeader, IsUnmaskedAndFinal) {
     EXPECT_EQ(h.data()[0] & 0x80, 0x80);  // FIN
     EXPECT_EQ(h.data()[1] & 0x80, 0);     // no mask from a server
 }
+
+TEST(FrameHeader, ControlFramesCarryTheirOpcode) {
+    EXPECT_EQ(bytesOf(FrameHeader::of(FrameHeader::kPing, 0)), (std::vector<unsigned>{0x89, 0}));
+    EXPECT_EQ(bytesOf(FrameHeader::of(FrameHeader::kPong, 4)), (std::vector<unsigned>{0x8a, 4}));
+    EXPECT_EQ(bytesOf(FrameHeader::of(FrameHeader::kClose, 2)), (std::vector<unsigned>{0x88, 2}));
+}
