@@ -57,6 +57,10 @@ void Listener::doAccept() {
                 self->retryTimer_.async_wait([self](boost::system::error_code) { self->doAccept(); });
                 return;
             }
+            // Frames are gathered into whole writes already; Nagle's algorithm would only hold a
+            // small one back until the previous is acknowledged (up to a delayed-ACK period).
+            boost::system::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
             std::make_shared<HttpSession>(std::move(socket), self->context_)->run();
             self->doAccept();
         });
