@@ -55,6 +55,10 @@ function metricDeltas(before, after) {
         'chat_history_stored_total',
         'chat_history_failed_total',
         'chat_sync_frames_total',
+        // Where a message's latency goes: from the writer's queue to its commit.
+        'chat_history_commit_seconds_bucket',
+        'chat_history_commit_seconds_count',
+        'chat_history_commit_seconds_sum',
     ];
     // Every labelled series of these metrics too (drops by reason, …), where it moved.
     const series = Object.keys(after[0]).filter((k) => k.includes('{') && names.includes(k.slice(0, k.indexOf('{'))));

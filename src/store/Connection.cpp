@@ -49,6 +49,7 @@ MYSQL_BIND textBind(std::string& buffer, unsigned long* length, my_bool* isNull)
 struct Connection::Impl {
     config::MysqlUrl url;
     unsigned timeoutSeconds;
+    Mode mode;
     MYSQL* mysql = nullptr;
     // Set when a statement hit a client-side error. The handle (and every statement pointer a
     // caller may still hold) stays valid until the next statement closes it and reconnects.
@@ -57,7 +58,7 @@ struct Connection::Impl {
     std::uint64_t lastInsertId = 0;
     bool inTransaction = false;
 
-    Impl(config::MysqlUrl u, unsigned timeout) : url(std::move(u)), timeoutSeconds(timeout) {}
+    Impl(config::MysqlUrl u, unsigned timeout, Mode m) : url(std::move(u)), timeoutSeconds(timeout), mode(m) {}
     ~Impl() { close(); }
 
     void close() {
@@ -109,7 +110,7 @@ struct Connection::Impl {
         }
         mysql = m;
         // UTC keeps UNIX_TIMESTAMP(created) independent of the server's zone and its DST jumps.
-        plain("SET time_zone = '+00:00'");
+        plain(mode == Mode::Implicit ? "SET time_zone = '+00:00', autocommit = 0" : "SET time_zone = '+00:00'");
     }
 
     // For constant statements without values only (transactions, session settings).
@@ -196,8 +197,8 @@ struct Connection::Impl {
     }
 };
 
-Connection::Connection(config::MysqlUrl url, std::chrono::seconds timeout)
-    : impl_(std::make_unique<Impl>(std::move(url), static_cast<unsigned>(timeout.count()))) {}
+Connection::Connection(config::MysqlUrl url, std::chrono::seconds timeout, Mode mode)
+    : impl_(std::make_unique<Impl>(std::move(url), static_cast<unsigned>(timeout.count()), mode)) {}
 
 Connection::~Connection() = default;
 
@@ -227,7 +228,10 @@ std::uint64_t Connection::lastInsertId() const {
 
 void Connection::begin() {
     if (impl_->inTransaction) throw DbError("transaction already open", 0, false);
-    impl_->plain("START TRANSACTION");
+    if (impl_->mode == Mode::Implicit)
+        impl_->handle();  // reconnects now if the link broke: inside the transaction it may not
+    else
+        impl_->plain("START TRANSACTION");
     impl_->inTransaction = true;
 }
 

@@ -24,8 +24,14 @@ using Row = std::vector<std::optional<std::string>>;  // every column fetched as
 
 class Connection {
 public:
+    // Autocommit: each statement outside begin()/commit() commits alone (pool connections).
+    // Implicit: the session runs with autocommit off, so begin() costs no round trip: the next
+    // statement opens the transaction. Only for a connection whose every statement sits inside
+    // a Transaction (the history writer): a bare SELECT would otherwise hold a snapshot open.
+    enum class Mode { Autocommit, Implicit };
+
     // Does not connect: the first statement (or ping) does, and so does the first one after a failure.
-    Connection(config::MysqlUrl url, std::chrono::seconds timeout);
+    Connection(config::MysqlUrl url, std::chrono::seconds timeout, Mode mode = Mode::Autocommit);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;

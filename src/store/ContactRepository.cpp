@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "store/MessageRepository.hpp"
 #include "store/UserRepository.hpp"
 
 namespace chat::store {
@@ -45,10 +46,7 @@ std::optional<std::uint64_t> ContactRepository::join(std::int64_t user, std::int
     // the membership check below cannot race another join of the same user.
     db_.query("SELECT pos FROM message_seq WHERE id = 1 FOR UPDATE", {});
     if (isMember(user, community)) return std::nullopt;
-    db_.execute("UPDATE message_seq SET pos = pos + 1 WHERE id = 1", {});
-    auto rows = db_.query("SELECT pos FROM message_seq WHERE id = 1", {});
-    if (rows.empty()) throw DbError("message_seq has no row", 0, false);
-    const auto pos = static_cast<std::uint64_t>(asInt(rows[0][0]));
+    const auto pos = MessageRepository(db_).reservePositions(1);
     db_.execute("INSERT INTO contacts (owner, target, category, joined_pos) VALUES (?, ?, 2, ?)",
                 {user, community, static_cast<std::int64_t>(pos)});
     return pos;

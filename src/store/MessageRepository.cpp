@@ -114,10 +114,7 @@ std::vector<Part> partsOf(MessageRepository::StreamParts parts) {
 std::uint64_t MessageRepository::append(const std::vector<NewMessage>& batch) {
     if (batch.empty()) return 0;
     if (!db_.inTransaction()) throw DbError("append outside a transaction", 0, false);
-    db_.execute("UPDATE message_seq SET pos = pos + ? WHERE id = 1", {static_cast<std::int64_t>(batch.size())});
-    auto rows = db_.query("SELECT pos FROM message_seq WHERE id = 1", {});
-    if (rows.empty()) throw DbError("message_seq has no row", 0, false);
-    const auto first = static_cast<std::uint64_t>(asInt(rows[0][0])) - batch.size() + 1;
+    const auto first = reservePositions(batch.size());
     for (std::size_t done = 0; done < batch.size();) {
         auto bytesOf = [&](std::size_t count) {
             std::size_t bytes = 0;
@@ -130,6 +127,15 @@ std::uint64_t MessageRepository::append(const std::vector<NewMessage>& batch) {
         done += count;
     }
     return first;
+}
+
+std::uint64_t MessageRepository::reservePositions(std::size_t count) {
+    if (!db_.inTransaction()) throw DbError("positions taken outside a transaction", 0, false);
+    // LAST_INSERT_ID(expr) hands the new value back in the statement's answer: no SELECT after it.
+    if (db_.execute("UPDATE message_seq SET pos = LAST_INSERT_ID(pos + ?) WHERE id = 1",
+                    {static_cast<std::int64_t>(count)}) != 1)
+        throw DbError("message_seq has no row", 0, false);
+    return db_.lastInsertId() - count + 1;
 }
 
 void MessageRepository::insertRows(const std::vector<NewMessage>& batch, std::size_t from, std::size_t count,

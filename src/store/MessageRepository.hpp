@@ -20,6 +20,9 @@ public:
     // batch holds first, first + 1, ...). Must run inside a transaction: the positions' row
     // lock is what orders commits, and it is released only by the commit.
     std::uint64_t append(const std::vector<NewMessage>& batch);
+    // Takes the next `count` positions of the stream (messages and joins share it) in one
+    // statement and returns the first; inside a transaction, for the same reason as append().
+    std::uint64_t reservePositions(std::size_t count);
     // The latest committed position (0 before the first message).
     std::uint64_t committedPosition();
     // Every message in [first, last], by position.

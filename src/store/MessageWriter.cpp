@@ -8,7 +8,7 @@ namespace chat::store {
 
 MessageWriter::MessageWriter(Limits limits, config::MysqlUrl url, std::chrono::seconds timeout,
                              metrics::Metrics& metrics)
-    : limits_(limits), metrics_(metrics), connection_(std::move(url), timeout) {}
+    : limits_(limits), metrics_(metrics), connection_(std::move(url), timeout, Connection::Mode::Implicit) {}
 
 MessageWriter::~MessageWriter() {
     stop();

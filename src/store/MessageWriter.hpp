@@ -69,7 +69,7 @@ private:
     std::deque<Pending> queue_;  // bounded by limits_.queueMax
     bool started_ = false;
     bool stopping_ = false;
-    Connection connection_;  // the writer thread's alone
+    Connection connection_;  // the writer thread's alone; every batch is one implicit transaction
     std::thread thread_;
     // Callbacks run here, in commit order, so broadcasting one batch overlaps the next commit.
     std::mutex answerMutex_;

@@ -19,7 +19,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>

@@ -100,6 +100,49 @@ TEST(Connection, TransactionRollsBackUnlessCommitted) {
     other.execute("DELETE FROM tokens WHERE token_hash = ?", {kept});
 }
 
+TEST(Connection, InImplicitModeTheFirstStatementOpensTheTransactionAndOnlyCommitEndsIt) {
+    auto url = testUrl();
+    if (!url) GTEST_SKIP() << test::kSkipMessage;
+    Connection connection(*url, 5s, Connection::Mode::Implicit);
+    Connection other(*url, 5s);
+    const std::string dropped = test::uniqueText("", 64);
+    const std::string kept = test::uniqueText("", 64);
+    {
+        Transaction transaction(connection);
+        connection.execute("INSERT INTO tokens (user_id, token_hash) VALUES (?, ?)", {std::int64_t{1}, dropped});
+    }
+    {
+        Transaction transaction(connection);
+        connection.execute("INSERT INTO tokens (user_id, token_hash) VALUES (?, ?)", {std::int64_t{1}, kept});
+        EXPECT_TRUE(other.query("SELECT id FROM tokens WHERE token_hash = ?", {kept}).empty())
+            << "visible before its commit";
+        transaction.commit();
+    }
+    EXPECT_TRUE(other.query("SELECT id FROM tokens WHERE token_hash = ?", {dropped}).empty());
+    EXPECT_EQ(other.query("SELECT id FROM tokens WHERE token_hash = ?", {kept}).size(), 1u);
+    other.execute("DELETE FROM tokens WHERE token_hash = ?", {kept});
+}
+
+TEST(Connection, InImplicitModeATransactionAfterALostLinkReconnectsWithAutocommitOff) {
+    auto url = testUrl();
+    if (!url) GTEST_SKIP() << test::kSkipMessage;
+    Connection connection(*url, 5s, Connection::Mode::Implicit);
+    connection.execute("SET SESSION wait_timeout = 1", {});
+    std::this_thread::sleep_for(2500ms);  // the server closes the idle link
+    try {
+        Transaction transaction(connection);
+        connection.query("SELECT 1", {});
+        FAIL() << "a statement on a link the server closed succeeded";
+    } catch (const DbError& e) {
+        EXPECT_TRUE(e.connectionLost()) << e.what();
+    }
+    Transaction transaction(connection);
+    auto rows = connection.query("SELECT @@autocommit", {});
+    transaction.commit();
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0][0], "0");
+}
+
 TEST(Connection, ReconnectsOnTheStatementAfterTheServerDroppedTheLink) {
     auto url = testUrl();
     if (!url) GTEST_SKIP() << test::kSkipMessage;
