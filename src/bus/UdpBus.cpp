@@ -1,12 +1,16 @@
 #include "bus/UdpBus.hpp"
 
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/detail/socket_option.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace chat::bus {
@@ -35,6 +39,34 @@ StreamLimits streamLimitsOf(const config::Config& c) {
     l.nakInterval = c.busNakInterval;
     l.gapTimeout = c.busGapTimeout;
     return l;
+}
+
+// A socket filter sees a UDP datagram from its UDP header on.
+constexpr std::uint32_t kUdpHeader = 8;
+
+// Classic BPF: a datagram that starts with our magic, origin and incarnation is dropped (0
+// bytes kept), anything else kept whole.
+std::array<sock_filter, 12> ownDatagramFilter(std::uint32_t origin, std::uint64_t incarnation) {
+    constexpr std::uint32_t kKeep = 0xffffffff;
+    auto ld = [](std::uint32_t offset) { return sock_filter{BPF_LD | BPF_W | BPF_ABS, 0, 0, kUdpHeader + offset}; };
+    // Compares the loaded word with k: on to the next instruction if equal, else to "keep".
+    auto same = [](std::uint32_t k, std::uint8_t toKeep) {
+        return sock_filter{BPF_JMP | BPF_JEQ | BPF_K, 0, toKeep, k};
+    };
+    return {{
+        {BPF_LD | BPF_W | BPF_LEN, 0, 0, 0},
+        {BPF_JMP | BPF_JGE | BPF_K, 0, 9, kUdpHeader + 24},  // shorter than the fields read: keep
+        ld(0),
+        same(proto::kDatagramMagic, 7),
+        ld(12),
+        same(origin, 5),
+        ld(16),
+        same(static_cast<std::uint32_t>(incarnation >> 32), 3),
+        ld(20),
+        same(static_cast<std::uint32_t>(incarnation), 1),
+        {BPF_RET | BPF_K, 0, 0, 0},
+        {BPF_RET | BPF_K, 0, 0, kKeep},
+    }};
 }
 
 // Datagram batches taken per wake-up before other work on the strand gets its turn.
@@ -76,9 +108,20 @@ void UdpBus::open() {
     if (ec)
         throw std::runtime_error("cannot bind the bus to " + cfg_.busBind + ":" + std::to_string(cfg_.busPort) + ": " +
                                  ec.message());
+    filterOwnDatagrams();
     open_ = true;
     spdlog::info("bus: listening on {}:{}, broadcasting to {}, incarnation {}", cfg_.busBind, cfg_.busPort,
                  cfg_.busBroadcast, incarnation_);
+}
+
+// Our own broadcasts come back to us, one per datagram we send: the kernel drops them, so
+// they never wake the bus's thread. handle() still drops any that get through.
+void UdpBus::filterOwnDatagrams() {
+    auto program = ownDatagramFilter(cfg_.nodeId, incarnation_);
+    sock_fprog fprog{static_cast<unsigned short>(program.size()), program.data()};
+    if (setsockopt(socket_.native_handle(), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0)
+        spdlog::warn("bus: no socket filter for our own datagrams ({}); they are dropped after reading instead",
+                     std::strerror(errno));
 }
 
 void UdpBus::start(Sink sink, LossSink lossSink, PeerSink peerSink) {

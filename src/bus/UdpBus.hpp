@@ -49,6 +49,7 @@ public:
     void view(std::function<void(std::string)> done);
 
 private:
+    void filterOwnDatagrams();
     void send(const SharedBytes& datagram);
     void doReceive();
     void onReadable(const boost::system::error_code& ec);
