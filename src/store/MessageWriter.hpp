@@ -1,8 +1,9 @@
 // Commits chat messages to the history in batches, on its own thread and connection, so a
 // sender's acknowledgement can wait for durability without costing one commit per message:
 // while one batch commits, the next gathers, and the previous one's callbacks run. Sessions
-// append(); the callback runs on the writer's callback thread, in append order, with the
-// message's stream position or a failure.
+// append(); the callback runs on the writer's callback thread (or, when nothing else is in
+// flight, on the writer's own), in append order, with the message's stream position or a
+// failure.
 // Built by the Node, which hands it to the Dispatcher as its journal.
 #pragma once
 #include <chrono>
@@ -61,6 +62,8 @@ private:
     void answerLoop();
     std::vector<Pending> takeBatch(std::unique_lock<std::mutex>& lock);
     void commit(std::vector<Pending>& batch);
+    bool nothingInFlight();  // no batch waits to be committed or answered
+    static void answer(Outcome& outcome);
 
     const Limits limits_;
     metrics::Metrics& metrics_;
@@ -75,6 +78,7 @@ private:
     std::mutex answerMutex_;
     std::condition_variable answerWake_;
     std::deque<Outcome> answers_;
+    bool answering_ = false;  // the answer thread runs a batch's callbacks
     bool committerDone_ = false;
     std::thread answerThread_;
 };
