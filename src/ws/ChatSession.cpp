@@ -235,10 +235,8 @@ void ChatSession::onPeerClose() {
     }
     closeAfterWrite_ = true;
     armTimer();  // the close deadline, should our answer not get through
-    const auto code = peerCloseCode_;
-    if (code == 1005) return sendControl(FrameHeader::kClose, {});
-    const char body[2] = {static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
-    sendControl(FrameHeader::kClose, std::string_view(body, 2));
+    if (peerCloseCode_ == 1005) return sendControl(FrameHeader::kClose, {});  // it gave no code
+    sendClose(peerCloseCode_, {});
 }
 
 void ChatSession::handleFrame() {
@@ -581,6 +579,13 @@ void ChatSession::sendControl(unsigned char opcode, std::string_view payload) {
     sendRaw(std::move(frame));
 }
 
+// A close frame's body: the code in two bytes, then as much of the reason as fits.
+void ChatSession::sendClose(std::uint16_t code, std::string_view reason) {
+    std::string body{static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+    body.append(reason.substr(0, 123));  // a control frame carries at most 125 bytes
+    sendControl(FrameHeader::kClose, body);
+}
+
 // Bytes of our own go out before the next batch's frames, after the write in flight.
 void ChatSession::sendRaw(std::string bytes) {
     if (!socket_.is_open()) return;
@@ -598,10 +603,8 @@ void ChatSession::sendRaw(std::string bytes) {
 // passes without an answer.
 void ChatSession::armTimer() {
     using namespace std::chrono;
-    const auto idle = services_.cfg.idleTimeout;
-    auto due = closing_ ? steady_clock::now() + services_.cfg.closeTimeout
-                        : lastHeard_ + (pingSent_ ? duration_cast<steady_clock::duration>(idle)
-                                                  : duration_cast<steady_clock::duration>(idle) / 2);
+    const auto idle = duration_cast<steady_clock::duration>(services_.cfg.idleTimeout);
+    auto due = closing_ ? steady_clock::now() + services_.cfg.closeTimeout : lastHeard_ + (pingSent_ ? idle : idle / 2);
     timer_.expires_at(due);
     timer_.async_wait([self = shared_from_this()](error_code ec) {
         if (!ec) self->onTimer();
@@ -644,9 +647,7 @@ void ChatSession::startClose(std::uint16_t code, std::string_view reason) {
         socket_.close(ignored);
         return;  // the job's end finishes
     }
-    std::string body{static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
-    body.append(reason.substr(0, 123));  // a control frame carries at most 125 bytes
-    sendControl(FrameHeader::kClose, body);
+    sendClose(code, reason);
     // A peer that never answers the close (or never reads) loses its socket after the deadline.
     armTimer();
 }

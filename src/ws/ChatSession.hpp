@@ -79,6 +79,7 @@ private:
     void queueLive(const hub::SharedFrame& frame, std::uint64_t pos, bool ack);
     void enqueue(hub::SharedFrame frame);  // queueMutex_ held
     void sendControl(unsigned char opcode, std::string_view payload);
+    void sendClose(std::uint16_t code, std::string_view reason);
     void sendRaw(std::string bytes);
     void doWrite();
     bool gatherBatch();  // queueMutex_ held
