@@ -68,7 +68,8 @@ std::vector<StoredMessage> fromRows(const std::vector<Row>& rows) {
 // even when it finds nothing, so a user in no group is spared that part.
 enum class Part { ToMe, FromMe, Groups };
 
-// `after`: the part starts after a position; otherwise it takes the newest rows.
+// `after`: the part starts after a position; otherwise it takes the newest rows. Every part
+// stops at an upper bound, a committed position.
 std::string partSql(Part part, bool after, bool positionsOnly) {
     const bool join = part == Part::Groups;
     const std::string p = join ? "m." : "";
@@ -86,11 +87,28 @@ std::string partSql(Part part, bool after, bool positionsOnly) {
             sql +=
                 " FROM contacts c JOIN messages m ON m.kind = 2 AND m.conv_a = c.target AND m.conv_b = 0 AND m.pos > ";
             sql += after ? "GREATEST(?, c.joined_pos)" : "c.joined_pos";
-            sql += " WHERE c.owner = ? AND c.category = 2";
+            sql += " AND m.pos <= ? WHERE c.owner = ? AND c.category = 2";
             break;
     }
-    if (after && !join) sql += " AND pos > ?";
+    if (!join) sql += after ? " AND pos > ? AND pos <= ?" : " AND pos <= ?";
     return sql + " ORDER BY " + p + "pos" + (after ? "" : " DESC") + " LIMIT ?";
+}
+
+// The values for partSql's placeholders, in their order.
+std::vector<Param> partParams(Part part, std::int64_t user, std::optional<std::uint64_t> after, std::uint64_t upTo,
+                              std::size_t limit) {
+    std::vector<Param> params;
+    if (part == Part::Groups) {
+        if (after) params.emplace_back(asPos(*after));
+        params.insert(params.end(), {Param{asPos(upTo)}, Param{user}});
+    } else {
+        params.emplace_back(user);
+        if (part == Part::FromMe) params.emplace_back(user);
+        if (after) params.emplace_back(asPos(*after));
+        params.emplace_back(asPos(upTo));
+    }
+    params.emplace_back(static_cast<std::int64_t>(limit));
+    return params;
 }
 
 // Every part's statement, by part, whether it starts after a position, and whether it reads
@@ -173,24 +191,20 @@ std::vector<StoredJoin> MessageRepository::joinsIn(std::uint64_t first, std::uin
 }
 
 // The parts' rows, each part's `limit` first (oldest after `after`, or newest), merged in
-// stream order (oldest first, or newest first).
+// stream order (oldest first, or newest first). Positions commit in order (the position
+// counter's row lock is held until each commit), so every message at or below a committed
+// position is visible to each statement: the parts, bounded by one, agree with each other
+// without a transaction around them, which would cost two more round trips.
 std::vector<Row> MessageRepository::streamRows(std::int64_t user, std::optional<std::uint64_t> after, std::size_t limit,
-                                               StreamParts parts, bool positionsOnly) {
-    const auto n = static_cast<std::int64_t>(limit);
-    // One snapshot for all parts (REPEATABLE READ): a message committed between two of them
-    // would otherwise be missing from a page that holds later positions.
-    std::optional<Transaction> snapshot;
-    if (!db_.inTransaction()) snapshot.emplace(db_);
+                                               StreamParts parts, std::optional<std::uint64_t> upTo,
+                                               bool positionsOnly) {
+    const std::uint64_t bound = upTo ? *upTo : committedPosition();
     std::vector<Row> rows;
     for (Part part : partsOf(parts)) {
-        std::vector<Param> params{user};
-        if (part == Part::FromMe) params.emplace_back(user);
-        if (after) params.emplace(part == Part::Groups ? params.begin() : params.end(), asPos(*after));
-        params.emplace_back(n);
-        auto partRows = db_.query(streamSql(part, after.has_value(), positionsOnly), params);
+        const auto params = partParams(part, user, after, bound, limit);
+        auto partRows = db_.query(streamSql(part, after.has_value(), positionsOnly), std::span<const Param>(params));
         std::move(partRows.begin(), partRows.end(), std::back_inserter(rows));
     }
-    if (snapshot) snapshot->commit();
     auto posOf = [](const Row& r) { return asInt(r[0]); };
     if (after)
         std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return posOf(a) < posOf(b); });
@@ -201,17 +215,19 @@ std::vector<Row> MessageRepository::streamRows(std::int64_t user, std::optional<
 }
 
 std::vector<StoredMessage> MessageRepository::streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit,
-                                                          StreamParts parts) {
-    return fromRows(streamRows(user, after, limit, parts, false));
+                                                          StreamParts parts, std::optional<std::uint64_t> upTo) {
+    return fromRows(streamRows(user, after, limit, parts, upTo, false));
 }
 
-std::uint64_t MessageRepository::recentStart(std::int64_t user, std::size_t count, StreamParts parts) {
-    auto rows = streamRows(user, std::nullopt, count + 1, parts, true);
+std::uint64_t MessageRepository::recentStart(std::int64_t user, std::size_t count, StreamParts parts,
+                                             std::optional<std::uint64_t> upTo) {
+    auto rows = streamRows(user, std::nullopt, count + 1, parts, upTo, true);
     return rows.size() <= count ? 0 : static_cast<std::uint64_t>(asInt(rows[count][0]));
 }
 
-std::vector<StoredMessage> MessageRepository::recent(std::int64_t user, std::size_t count, StreamParts parts) {
-    auto messages = fromRows(streamRows(user, std::nullopt, count, parts, false));
+std::vector<StoredMessage> MessageRepository::recent(std::int64_t user, std::size_t count, StreamParts parts,
+                                                     std::optional<std::uint64_t> upTo) {
+    auto messages = fromRows(streamRows(user, std::nullopt, count, parts, upTo, false));
     std::reverse(messages.begin(), messages.end());
     return messages;
 }

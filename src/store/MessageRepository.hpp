@@ -32,16 +32,20 @@ public:
 
     // The user's stream after `after`, oldest first, at most `limit`: single chats both ways
     // (what the user sent too, for their other devices) and the groups they are in, from the
-    // position at which they joined each.
+    // position at which they joined each. Up to `upTo`, a committed position read earlier
+    // (committedPosition(), or with the memberships); nullopt reads the latest first.
     // SinglesOnly: the user is in no group (as read with the stream position), so the stream
     // is their single chats; the group part's statement is skipped.
     enum class StreamParts { All, SinglesOnly };
     std::vector<StoredMessage> streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit,
-                                           StreamParts parts = StreamParts::All);
+                                           StreamParts parts = StreamParts::All,
+                                           std::optional<std::uint64_t> upTo = std::nullopt);
     // The position just before the user's `count` latest messages (0 if they have no more).
-    std::uint64_t recentStart(std::int64_t user, std::size_t count, StreamParts parts = StreamParts::All);
+    std::uint64_t recentStart(std::int64_t user, std::size_t count, StreamParts parts = StreamParts::All,
+                              std::optional<std::uint64_t> upTo = std::nullopt);
     // The user's `count` latest messages, oldest first: what recentStart and streamAfter read, in one go.
-    std::vector<StoredMessage> recent(std::int64_t user, std::size_t count, StreamParts parts = StreamParts::All);
+    std::vector<StoredMessage> recent(std::int64_t user, std::size_t count, StreamParts parts = StreamParts::All,
+                                      std::optional<std::uint64_t> upTo = std::nullopt);
 
     // Messages of one conversation before `before` (newest page first asked), oldest first.
     // nullopt: the user is not a member of that group.
@@ -64,7 +68,7 @@ public:
 
 private:
     std::vector<Row> streamRows(std::int64_t user, std::optional<std::uint64_t> after, std::size_t limit,
-                                StreamParts parts, bool positionsOnly);
+                                StreamParts parts, std::optional<std::uint64_t> upTo, bool positionsOnly);
     void insertRows(const std::vector<NewMessage>& batch, std::size_t from, std::size_t count, std::uint64_t firstPos);
     std::uint64_t unread(std::int64_t user, Conversation conversation, std::uint64_t after);
 

@@ -383,7 +383,8 @@ void ChatSession::fetchSyncPage() {
         });
 }
 
-// `committed` was read before: whatever commits later has a larger position.
+// `committed` was read before: the page stops there, and whatever commits later has a larger
+// position and arrives live.
 ChatSession::SyncPage ChatSession::readSyncPage(store::Connection& c, std::int64_t user, std::uint64_t after,
                                                 bool recent, const config::Config& cfg, std::uint64_t committed,
                                                 store::MessageRepository::StreamParts parts) {
@@ -392,12 +393,12 @@ ChatSession::SyncPage ChatSession::readSyncPage(store::Connection& c, std::int64
     page.committed = committed;
     if (recent && cfg.syncRecent <= cfg.syncPage) {
         // The newest messages are the stream's end: one query, and nothing more to page.
-        page.messages = history.recent(user, cfg.syncRecent, parts);
+        page.messages = history.recent(user, cfg.syncRecent, parts, committed);
         page.after = page.messages.empty() ? committed : page.messages.front().pos - 1;
         return page;
     }
-    page.after = recent ? history.recentStart(user, cfg.syncRecent, parts) : after;
-    page.messages = history.streamAfter(user, page.after, cfg.syncPage, parts);
+    page.after = recent ? history.recentStart(user, cfg.syncRecent, parts, committed) : after;
+    page.messages = history.streamAfter(user, page.after, cfg.syncPage, parts, committed);
     page.more = page.messages.size() >= cfg.syncPage;
     return page;
 }

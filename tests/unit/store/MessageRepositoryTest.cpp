@@ -148,6 +148,33 @@ TEST_F(MessageHistory, TheSinglesOnlyQueriesGiveTheSameStreamToAUserInNoGroup) {
     EXPECT_NE(positionsOf(repo().recent(me, 1, Parts::SinglesOnly)), later);
 }
 
+// A connection reads its groups and the committed position first, its stream after: what
+// commits in between arrives live, so every read of the stream stops at that position.
+TEST_F(MessageHistory, AStreamReadStopsAtTheCommittedPositionItIsGiven) {
+    using Parts = MessageRepository::StreamParts;
+    auto me = newUser(), other = newUser(), owner = newUser();
+    auto group = CommunityRepository(db()).create(owner, "g", "", "").community.id;
+    join(me, group);
+    std::vector<NewMessage> batch;
+    for (int i = 0; i < 3; ++i) {
+        batch.push_back(message(other, ConversationKind::Single, me, "to me " + std::to_string(i)));
+        batch.push_back(message(me, ConversationKind::Single, other, "from me " + std::to_string(i)));
+        batch.push_back(message(owner, ConversationKind::Group, group, "in my group " + std::to_string(i)));
+    }
+    auto positions = store(batch);
+    const auto before = positions[0] - 1, bound = positions[4];
+    const std::vector<std::uint64_t> upToBound(positions.begin(), positions.begin() + 5);
+    EXPECT_EQ(positionsOf(repo().streamAfter(me, before, 100, Parts::All, bound)), upToBound);
+    EXPECT_EQ(positionsOf(repo().recent(me, 100, Parts::All, bound)), upToBound);
+    EXPECT_EQ(positionsOf(repo().recent(me, 2, Parts::All, bound)),
+              (std::vector<std::uint64_t>{positions[3], positions[4]}));
+    EXPECT_EQ(repo().recentStart(me, 2, Parts::All, bound), positions[2]);
+    EXPECT_EQ(positionsOf(repo().streamAfter(me, before, 100, Parts::SinglesOnly, bound)),
+              (std::vector<std::uint64_t>{positions[0], positions[1], positions[3], positions[4]}));
+    // Without a bound, the read goes up to the latest committed position.
+    EXPECT_EQ(positionsOf(repo().streamAfter(me, before, 100)), positions);
+}
+
 TEST_F(MessageHistory, RecentStartLeavesTheNewestMessages) {
     auto me = newUser(), other = newUser();
     std::vector<NewMessage> batch;
