@@ -37,6 +37,8 @@ constexpr std::uint16_t kTryAgainLater = 1013;
 // hands to one sendmsg; and not much more than a socket buffer's worth of bytes.
 constexpr std::size_t kBatchFrames = 31;
 constexpr std::size_t kBatchBytes = 256 * 1024;
+// Batches written in a row before the strand's other handlers run.
+constexpr int kWritesInARow = 8;
 
 metrics::InCmd inCmdOf(proto::Cmd cmd) {
     switch (cmd) {
@@ -484,27 +486,51 @@ void ChatSession::enqueue(hub::SharedFrame frame) {
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
 }
 
+// The batch goes out with a non-blocking write on the strand: when the socket takes all of it,
+// as it usually does, no completion is queued and handed to a thread. Only what the socket
+// cannot take now waits for it. A few batches in a row, then other work on the strand gets its turn.
 void ChatSession::doWrite() {
-    const bool control = !control_.empty();
-    std::size_t frames = 0;
-    {
-        std::lock_guard lock(queueMutex_);
-        if (control) {
-            controlInFlight_ = std::exchange(control_, {});
-            closeInFlight_ = closeQueued_;
-            batch_.push_back(net::buffer(controlInFlight_));
+    for (int round = 0; round < kWritesInARow; ++round) {
+        const bool control = !control_.empty();
+        std::size_t frames = 0;
+        {
+            std::lock_guard lock(queueMutex_);
+            if (control) {
+                controlInFlight_ = std::exchange(control_, {});
+                closeInFlight_ = closeQueued_;
+                batch_.push_back(net::buffer(controlInFlight_));
+            }
+            if (gatherBatch()) frames = batchHeaders_.size();
+            if (!control && frames == 0) {
+                writing_ = false;
+                releaseBatch();
+                return;
+            }
         }
-        if (gatherBatch()) frames = batchHeaders_.size();
-        if (!control && frames == 0) {
-            writing_ = false;
-            releaseBatch();
+        error_code ec;
+        const std::size_t written = socket_.write_some(batch_, ec);
+        if (ec == net::error::would_block || ec == net::error::try_again) {
+            ec = {};
+        } else if (ec) {
+            wrote(ec, frames, control);
             return;
         }
+        if (written < net::buffer_size(batch_)) return writeRest(written, frames, control);
+        if (!wrote({}, frames, control)) return;
     }
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
+}
+
+// The part of the batch the socket did not take leaves once it can.
+void ChatSession::writeRest(std::size_t written, std::size_t frames, bool control) {
+    auto sent = batch_.begin();
+    for (; sent != batch_.end() && written >= sent->size(); ++sent) written -= sent->size();
+    batch_.erase(batch_.begin(), sent);
+    batch_.front() += written;
     net::async_write(socket_, batch_,
                      net::bind_executor(socket_.get_executor(),
                                         [self = shared_from_this(), frames, control](error_code ec, std::size_t) {
-                                            self->onWrite(ec, frames, control);
+                                            if (self->wrote(ec, frames, control)) self->doWrite();
                                         }));
 }
 
@@ -526,7 +552,9 @@ bool ChatSession::gatherBatch() {
     return true;
 }
 
-void ChatSession::onWrite(error_code ec, std::size_t frames, bool control) {
+// A batch has left (or the connection broke): its frames leave the queue. False when nothing
+// more is to be written.
+bool ChatSession::wrote(error_code ec, std::size_t frames, bool control) {
     bool nextSyncPage = false;
     {
         std::lock_guard lock(queueMutex_);
@@ -549,7 +577,8 @@ void ChatSession::onWrite(error_code ec, std::size_t frames, bool control) {
             stopped_ = true;
             releaseBatch();
         }
-        return closeSocket(ec);
+        closeSocket(ec);
+        return false;
     }
     services_.metrics.socketWrites.fetch_add(1, std::memory_order_relaxed);
     services_.metrics.framesWritten.fetch_add(frames, std::memory_order_relaxed);
@@ -559,10 +588,10 @@ void ChatSession::onWrite(error_code ec, std::size_t frames, bool control) {
         releaseBatch();
         // Our close frame ends a connection that failed or that the peer closed: no answer to wait for.
         net::post(socket_.get_executor(), [self = shared_from_this()] { self->closeSocket(net::error::eof); });
-        return;
+        return false;
     }
     if (nextSyncPage) fetchSyncPage();
-    doWrite();
+    return true;
 }
 
 // An idle connection keeps no batch memory.

@@ -83,7 +83,8 @@ private:
     void sendRaw(std::string bytes);
     void doWrite();
     bool gatherBatch();  // queueMutex_ held
-    void onWrite(boost::system::error_code ec, std::size_t frames, bool control);
+    void writeRest(std::size_t written, std::size_t frames, bool control);
+    bool wrote(boost::system::error_code ec, std::size_t frames, bool control);
     void releaseBatch();
     void armTimer();
     void onTimer();
