@@ -62,10 +62,10 @@ std::vector<StoredMessage> fromRows(const std::vector<Row>& rows) {
 
 // A user's stream has three parts: single chats addressed to them, single chats they sent (but
 // not those to themselves, already in the first part), and their groups' messages since they
-// joined. Each part is its own statement, bounded, and the parts are merged here: a union of
-// them costs MariaDB a derived table and a sort on every execution (~370 us against ~110 us
-// for the two single-chat parts on their own), and the group part's join a temporary table
-// even when it finds nothing, so a user in no group is spared that part.
+// joined. Each part is a bounded SELECT of its own; they travel as one UNION ALL without an
+// outer ORDER BY, which MariaDB streams part after part, and are merged here. (An outer ORDER
+// BY costs a derived table and a sort on every execution: ~370 us against ~110 us.) The
+// group part's join costs even when it finds nothing, so a user in no group is spared it.
 enum class Part { ToMe, FromMe, Groups };
 
 // `after`: the part starts after a position; otherwise it takes the newest rows. Every part
@@ -94,10 +94,9 @@ std::string partSql(Part part, bool after, bool positionsOnly) {
     return sql + " ORDER BY " + p + "pos" + (after ? "" : " DESC") + " LIMIT ?";
 }
 
-// The values for partSql's placeholders, in their order.
-std::vector<Param> partParams(Part part, std::int64_t user, std::optional<std::uint64_t> after, std::uint64_t upTo,
-                              std::size_t limit) {
-    std::vector<Param> params;
+// The values for one part's placeholders, in their order, after `params`.
+void addPartParams(std::vector<Param>& params, Part part, std::int64_t user, std::optional<std::uint64_t> after,
+                   std::uint64_t upTo, std::size_t limit) {
     if (part == Part::Groups) {
         if (after) params.emplace_back(asPos(*after));
         params.insert(params.end(), {Param{asPos(upTo)}, Param{user}});
@@ -108,23 +107,27 @@ std::vector<Param> partParams(Part part, std::int64_t user, std::optional<std::u
         params.emplace_back(asPos(upTo));
     }
     params.emplace_back(static_cast<std::int64_t>(limit));
-    return params;
-}
-
-// Every part's statement, by part, whether it starts after a position, and whether it reads
-// positions only.
-const std::string& streamSql(Part part, bool after, bool positionsOnly) {
-    static const auto texts = [] {
-        std::array<std::string, 12> out;
-        for (int i = 0; i < 12; ++i) out[i] = partSql(static_cast<Part>(i / 4), (i & 2) != 0, (i & 1) != 0);
-        return out;
-    }();
-    return texts[static_cast<int>(part) * 4 + (after ? 2 : 0) + (positionsOnly ? 1 : 0)];
 }
 
 std::vector<Part> partsOf(MessageRepository::StreamParts parts) {
     if (parts == MessageRepository::StreamParts::SinglesOnly) return {Part::ToMe, Part::FromMe};
     return {Part::ToMe, Part::FromMe, Part::Groups};
+}
+
+// The parts' union, by parts, whether they start after a position, and whether they read
+// positions only.
+const std::string& streamSql(MessageRepository::StreamParts parts, bool after, bool positionsOnly) {
+    static const auto texts = [] {
+        std::array<std::string, 8> out;
+        for (int i = 0; i < 8; ++i) {
+            for (Part part : partsOf(static_cast<MessageRepository::StreamParts>(i / 4))) {
+                out[i].append(out[i].empty() ? "(" : " UNION ALL (");
+                out[i].append(partSql(part, (i & 2) != 0, (i & 1) != 0)).append(")");
+            }
+        }
+        return out;
+    }();
+    return texts[static_cast<int>(parts) * 4 + (after ? 2 : 0) + (positionsOnly ? 1 : 0)];
 }
 
 }  // namespace
@@ -191,20 +194,17 @@ std::vector<StoredJoin> MessageRepository::joinsIn(std::uint64_t first, std::uin
 }
 
 // The parts' rows, each part's `limit` first (oldest after `after`, or newest), merged in
-// stream order (oldest first, or newest first). Positions commit in order (the position
-// counter's row lock is held until each commit), so every message at or below a committed
-// position is visible to each statement: the parts, bounded by one, agree with each other
-// without a transaction around them, which would cost two more round trips.
+// stream order (oldest first, or newest first). One statement, up to a committed position
+// read earlier: positions commit in order (the position counter's row lock is held until each
+// commit), so everything at or below it is visible, and the read agrees with what was read
+// with that position (the user's groups) without a transaction around both.
 std::vector<Row> MessageRepository::streamRows(std::int64_t user, std::optional<std::uint64_t> after, std::size_t limit,
                                                StreamParts parts, std::optional<std::uint64_t> upTo,
                                                bool positionsOnly) {
     const std::uint64_t bound = upTo ? *upTo : committedPosition();
-    std::vector<Row> rows;
-    for (Part part : partsOf(parts)) {
-        const auto params = partParams(part, user, after, bound, limit);
-        auto partRows = db_.query(streamSql(part, after.has_value(), positionsOnly), std::span<const Param>(params));
-        std::move(partRows.begin(), partRows.end(), std::back_inserter(rows));
-    }
+    std::vector<Param> params;
+    for (Part part : partsOf(parts)) addPartParams(params, part, user, after, bound, limit);
+    auto rows = db_.query(streamSql(parts, after.has_value(), positionsOnly), std::span<const Param>(params));
     auto posOf = [](const Row& r) { return asInt(r[0]); };
     if (after)
         std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return posOf(a) < posOf(b); });
