@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <iterator>
 #include <limits>
 #include <string>
 
@@ -130,6 +129,36 @@ const std::string& streamSql(MessageRepository::StreamParts parts, bool after, b
     return texts[static_cast<int>(parts) * 4 + (after ? 2 : 0) + (positionsOnly ? 1 : 0)];
 }
 
+// The user's groups and the committed position (rows without a message position), then the
+// whole stream's parts: in one read view, every message visible is at or below the position
+// read with it, so the parts need no bound of their own.
+const std::string& openingSql(bool after) {
+    static const auto texts = [] {
+        std::array<std::string, 2> out;
+        for (int i = 0; i < 2; ++i) {
+            out[i] =
+                "SELECT NULL, s.pos, c.target, NULL, NULL FROM message_seq s LEFT JOIN contacts c ON c.owner = ? "
+                "AND c.category = 2 WHERE s.id = 1 UNION ALL ";
+            out[i].append(streamSql(MessageRepository::StreamParts::All, i == 1, false));
+        }
+        return out;
+    }();
+    return texts[after ? 1 : 0];
+}
+
+constexpr std::uint64_t kNoBound = std::numeric_limits<std::int64_t>::max();
+
+// Each part's `limit` first, merged in stream order (oldest first after a position, otherwise
+// newest first), and cut to `limit`.
+void mergeParts(std::vector<Row>& rows, bool after, std::size_t limit) {
+    auto posOf = [](const Row& r) { return asInt(r[0]); };
+    if (after)
+        std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return posOf(a) < posOf(b); });
+    else
+        std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return posOf(a) > posOf(b); });
+    if (rows.size() > limit) rows.resize(limit);
+}
+
 }  // namespace
 
 std::uint64_t MessageRepository::append(const std::vector<NewMessage>& batch) {
@@ -205,13 +234,30 @@ std::vector<Row> MessageRepository::streamRows(std::int64_t user, std::optional<
     std::vector<Param> params;
     for (Part part : partsOf(parts)) addPartParams(params, part, user, after, bound, limit);
     auto rows = db_.query(streamSql(parts, after.has_value(), positionsOnly), std::span<const Param>(params));
-    auto posOf = [](const Row& r) { return asInt(r[0]); };
-    if (after)
-        std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return posOf(a) < posOf(b); });
-    else
-        std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return posOf(a) > posOf(b); });
-    if (rows.size() > limit) rows.resize(limit);
+    mergeParts(rows, after.has_value(), limit);
     return rows;
+}
+
+MessageRepository::Opening MessageRepository::opening(std::int64_t user, std::optional<std::uint64_t> after,
+                                                      std::size_t limit) {
+    std::vector<Param> params{user};
+    for (Part part : partsOf(StreamParts::All)) addPartParams(params, part, user, after, kNoBound, limit);
+    Opening out;
+    std::vector<Row> messages;
+    for (Row& row : db_.query(openingSql(after.has_value()), std::span<const Param>(params))) {
+        if (row.size() < 5) throw DbError("opening row too short", 0, false);
+        if (row[0]) {
+            messages.push_back(std::move(row));
+            continue;
+        }
+        out.committed = static_cast<std::uint64_t>(asInt(row[1]));
+        if (row[2]) out.groups.push_back(asInt(row[2]));
+    }
+    std::sort(out.groups.begin(), out.groups.end());
+    mergeParts(messages, after.has_value(), limit);
+    out.messages = fromRows(messages);
+    if (!after) std::reverse(out.messages.begin(), out.messages.end());
+    return out;
 }
 
 std::vector<StoredMessage> MessageRepository::streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit,

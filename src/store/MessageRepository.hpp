@@ -47,6 +47,16 @@ public:
     std::vector<StoredMessage> recent(std::int64_t user, std::size_t count, StreamParts parts = StreamParts::All,
                                       std::optional<std::uint64_t> upTo = std::nullopt);
 
+    // What a connecting device needs, in one statement and so one read view: the user's groups
+    // (ascending), the committed position, and the first page of its stream: the newest
+    // `limit` messages (oldest first), or the oldest `limit` after `after`.
+    struct Opening {
+        std::vector<std::int64_t> groups;
+        std::uint64_t committed = 0;
+        std::vector<StoredMessage> messages;
+    };
+    Opening opening(std::int64_t user, std::optional<std::uint64_t> after, std::size_t limit);
+
     // Messages of one conversation before `before` (newest page first asked), oldest first.
     // nullopt: the user is not a member of that group.
     std::optional<HistoryPage> history(std::int64_t user, Conversation conversation,

@@ -110,14 +110,7 @@ void ChatSession::open(std::string handshake) {
     }
     services_.db.run<Opening>(
         [user = userId(), after, recent = std::exchange(syncRecent_, false),
-         &cfg = services_.cfg](store::Connection& c) {
-            auto memberships = store::ContactRepository(c).memberships(user);
-            // Groups and position were read together: in no group then, in none before it.
-            auto parts = memberships.groups.empty() ? store::MessageRepository::StreamParts::SinglesOnly
-                                                    : store::MessageRepository::StreamParts::All;
-            return Opening{std::move(memberships.groups),
-                           readSyncPage(c, user, after, recent, cfg, memberships.streamPosition, parts)};
-        },
+         &cfg = services_.cfg](store::Connection& c) { return readOpening(c, user, after, recent, cfg); },
         [self, handshake = std::move(handshake)](store::Outcome<Opening> r) mutable {
             net::post(self->socket_.get_executor(),
                       [self, handshake = std::move(handshake), r = std::move(r)]() mutable {
@@ -383,6 +376,33 @@ void ChatSession::fetchSyncPage() {
                 self->onSyncPage(std::move(*r.value));
             });
         });
+}
+
+// The groups and the first page: in one statement when the page is one read (the newest
+// messages, or those after the device's position), otherwise the groups with the position
+// first and the page up to it.
+ChatSession::Opening ChatSession::readOpening(store::Connection& c, std::int64_t user, std::uint64_t after, bool recent,
+                                              const config::Config& cfg) {
+    if (!recent || cfg.syncRecent <= cfg.syncPage) {
+        const std::size_t limit = recent ? cfg.syncRecent : cfg.syncPage;
+        auto o = store::MessageRepository(c).opening(user, recent ? std::nullopt : std::optional(after), limit);
+        SyncPage page;
+        page.committed = o.committed;
+        if (recent) {
+            page.after = o.messages.empty() ? o.committed : o.messages.front().pos - 1;
+        } else {
+            page.after = after;
+            page.more = o.messages.size() >= limit;
+        }
+        page.messages = std::move(o.messages);
+        return Opening{std::move(o.groups), std::move(page)};
+    }
+    auto memberships = store::ContactRepository(c).memberships(user);
+    // Groups and position were read together: in no group then, in none before it.
+    auto parts = memberships.groups.empty() ? store::MessageRepository::StreamParts::SinglesOnly
+                                            : store::MessageRepository::StreamParts::All;
+    return Opening{std::move(memberships.groups),
+                   readSyncPage(c, user, after, recent, cfg, memberships.streamPosition, parts)};
 }
 
 // `committed` was read before: the page stops there, and whatever commits later has a larger

@@ -69,6 +69,8 @@ private:
     void resumeReading();
     bool startSync(std::optional<std::uint64_t> since);
     void fetchSyncPage();
+    static Opening readOpening(store::Connection& c, std::int64_t user, std::uint64_t after, bool recent,
+                               const config::Config& cfg);
     static SyncPage readSyncPage(store::Connection& c, std::int64_t user, std::uint64_t after, bool recent,
                                  const config::Config& cfg, std::uint64_t committed,
                                  store::MessageRepository::StreamParts parts);

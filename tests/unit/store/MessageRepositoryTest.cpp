@@ -206,6 +206,40 @@ TEST_F(MessageHistory, MembershipsNameTheGroupsAndWhereTheStreamStood) {
     EXPECT_EQ(none.streamPosition, repo().committedPosition());
 }
 
+// A connecting device's groups, the committed position and its first page come in one read.
+TEST_F(MessageHistory, TheOpeningReadHoldsTheGroupsThePositionAndTheFirstPage) {
+    auto owner = newUser(), me = newUser(), other = newUser();
+    auto g1 = CommunityRepository(db()).create(owner, "g1", "", "").community.id;
+    auto g2 = CommunityRepository(db()).create(owner, "g2", "", "").community.id;
+    auto beforeJoin = store({message(owner, ConversationKind::Group, g1, "before I joined")});
+    join(me, g2);
+    join(me, g1);
+    std::vector<NewMessage> batch;
+    for (int i = 0; i < 3; ++i) {
+        batch.push_back(message(other, ConversationKind::Single, me, "to me " + std::to_string(i)));
+        batch.push_back(message(owner, ConversationKind::Group, g1, "in g1 " + std::to_string(i)));
+        batch.push_back(message(owner, ConversationKind::Single, other, "not mine " + std::to_string(i)));
+        batch.push_back(message(me, ConversationKind::Single, other, "from me " + std::to_string(i)));
+    }
+    auto positions = store(batch);
+
+    auto newest = repo().opening(me, std::nullopt, 4);
+    EXPECT_EQ(newest.groups, (std::vector<std::int64_t>{g1, g2}));
+    EXPECT_EQ(newest.committed, repo().committedPosition());
+    EXPECT_EQ(positionsOf(newest.messages),
+              (std::vector<std::uint64_t>{positions[7], positions[8], positions[9], positions[11]}));
+    EXPECT_EQ(positionsOf(newest.messages), positionsOf(repo().recent(me, 4)));
+    auto after = repo().opening(me, beforeJoin[0], 100);
+    EXPECT_EQ(positionsOf(after.messages), positionsOf(repo().streamAfter(me, beforeJoin[0], 100)));
+    EXPECT_EQ(after.messages.size(), 9u);  // three of each of my parts, none of the others'
+    EXPECT_EQ(after.groups, newest.groups);
+
+    auto stranger = repo().opening(newUser(), std::nullopt, 10);
+    EXPECT_TRUE(stranger.groups.empty());
+    EXPECT_TRUE(stranger.messages.empty());
+    EXPECT_EQ(stranger.committed, repo().committedPosition());
+}
+
 TEST_F(MessageHistory, HistoryPagesWalkBackWithoutOverlapOrHole) {
     auto a = newUser(), b = newUser(), c = newUser();
     std::vector<NewMessage> batch;
