@@ -134,11 +134,14 @@ void ChatSession::open(std::string handshake) {
 void ChatSession::onOpened(std::string handshake, std::optional<SyncPage> firstPage) {
     if (closing_ || !socket_.is_open()) return finish(net::error::operation_aborted);
     spdlog::info("ws: open user={} from={}", userId(), client_);
+    // The 101 answer and what the first page queues leave together, in one write.
+    bool idle = false;
     {
         std::lock_guard lock(queueMutex_);
         accepted_ = true;
+        idle = !std::exchange(writing_, true);
     }
-    sendRaw(std::move(handshake));
+    control_.append(handshake);
     lastHeard_ = std::chrono::steady_clock::now();
     armTimer();
     if (firstPage) {
@@ -146,6 +149,7 @@ void ChatSession::onOpened(std::string handshake, std::optional<SyncPage> firstP
     } else {
         startClose(kTryAgainLater, "service unavailable");
     }
+    if (idle) doWrite();
     doRead();  // also receives the peer's answer to a close
 }
 
