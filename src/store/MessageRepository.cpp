@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <iterator>
 #include <limits>
 #include <string>
 
@@ -129,9 +130,10 @@ const std::string& streamSql(MessageRepository::StreamParts parts, bool after, b
     return texts[static_cast<int>(parts) * 4 + (after ? 2 : 0) + (positionsOnly ? 1 : 0)];
 }
 
-// The user's groups and the committed position (rows without a message position), then the
-// whole stream's parts: in one read view, every message visible is at or below the position
-// read with it, so the parts need no bound of their own.
+// The user's groups and the committed position (rows without a message position), then their
+// single chats: in one read view, every message visible is at or below the position read with
+// it, so the parts need no bound of their own. The group part is a statement of its own, run
+// only for a user with groups: its join costs a temporary table even when it finds nothing.
 const std::string& openingSql(bool after) {
     static const auto texts = [] {
         std::array<std::string, 2> out;
@@ -139,10 +141,16 @@ const std::string& openingSql(bool after) {
             out[i] =
                 "SELECT NULL, s.pos, c.target, NULL, NULL FROM message_seq s LEFT JOIN contacts c ON c.owner = ? "
                 "AND c.category = 2 WHERE s.id = 1 UNION ALL ";
-            out[i].append(streamSql(MessageRepository::StreamParts::All, i == 1, false));
+            out[i].append(streamSql(MessageRepository::StreamParts::SinglesOnly, i == 1, false));
         }
         return out;
     }();
+    return texts[after ? 1 : 0];
+}
+
+const std::string& groupPartSql(bool after) {
+    static const std::array<std::string, 2> texts{partSql(Part::Groups, false, false),
+                                                  partSql(Part::Groups, true, false)};
     return texts[after ? 1 : 0];
 }
 
@@ -241,7 +249,7 @@ std::vector<Row> MessageRepository::streamRows(std::int64_t user, std::optional<
 MessageRepository::Opening MessageRepository::opening(std::int64_t user, std::optional<std::uint64_t> after,
                                                       std::size_t limit) {
     std::vector<Param> params{user};
-    for (Part part : partsOf(StreamParts::All)) addPartParams(params, part, user, after, kNoBound, limit);
+    for (Part part : partsOf(StreamParts::SinglesOnly)) addPartParams(params, part, user, after, kNoBound, limit);
     Opening out;
     std::vector<Row> messages;
     for (Row& row : db_.query(openingSql(after.has_value()), std::span<const Param>(params))) {
@@ -252,6 +260,13 @@ MessageRepository::Opening MessageRepository::opening(std::int64_t user, std::op
         }
         out.committed = static_cast<std::uint64_t>(asInt(row[1]));
         if (row[2]) out.groups.push_back(asInt(row[2]));
+    }
+    if (!out.groups.empty()) {
+        // A later statement: bounded by the position read with the groups.
+        std::vector<Param> groupParams;
+        addPartParams(groupParams, Part::Groups, user, after, out.committed, limit);
+        auto rows = db_.query(groupPartSql(after.has_value()), std::span<const Param>(groupParams));
+        std::move(rows.begin(), rows.end(), std::back_inserter(messages));
     }
     std::sort(out.groups.begin(), out.groups.end());
     mergeParts(messages, after.has_value(), limit);

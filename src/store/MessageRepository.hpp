@@ -35,7 +35,7 @@ public:
     // position at which they joined each. Up to `upTo`, a committed position read earlier
     // (committedPosition(), or with the memberships); nullopt reads the latest first.
     // SinglesOnly: the user is in no group (as read with the stream position), so the stream
-    // is their single chats; the group part's statement is skipped.
+    // is their single chats; the group part is left out of the statement.
     enum class StreamParts { All, SinglesOnly };
     std::vector<StoredMessage> streamAfter(std::int64_t user, std::uint64_t after, std::size_t limit,
                                            StreamParts parts = StreamParts::All,
@@ -47,9 +47,9 @@ public:
     std::vector<StoredMessage> recent(std::int64_t user, std::size_t count, StreamParts parts = StreamParts::All,
                                       std::optional<std::uint64_t> upTo = std::nullopt);
 
-    // What a connecting device needs, in one statement and so one read view: the user's groups
-    // (ascending), the committed position, and the first page of its stream: the newest
-    // `limit` messages (oldest first), or the oldest `limit` after `after`.
+    // What a connecting device needs: the user's groups (ascending), the committed position,
+    // and the first page of its stream up to it: the newest `limit` messages (oldest first), or
+    // the oldest `limit` after `after`. One statement for a user in no group, two otherwise.
     struct Opening {
         std::vector<std::int64_t> groups;
         std::uint64_t committed = 0;

@@ -61,6 +61,18 @@ struct ChatSession::SyncPage {
     std::vector<store::StoredMessage> messages;
     std::uint64_t committed = 0;
     bool more = false;  // the stream goes on after this page
+
+    // The stream's newest messages: its end, so nothing more to page.
+    static SyncPage newest(std::vector<store::StoredMessage> messages, std::uint64_t committed) {
+        const auto after = messages.empty() ? committed : messages.front().pos - 1;
+        return {after, std::move(messages), committed, false};
+    }
+    // Up to `limit` messages after a position: a full page may have more behind it.
+    static SyncPage following(std::uint64_t after, std::vector<store::StoredMessage> messages, std::size_t limit,
+                              std::uint64_t committed) {
+        const bool more = messages.size() >= limit;
+        return {after, std::move(messages), committed, more};
+    }
 };
 
 struct ChatSession::Opening {
@@ -390,16 +402,9 @@ ChatSession::Opening ChatSession::readOpening(store::Connection& c, std::int64_t
     if (!recent || cfg.syncRecent <= cfg.syncPage) {
         const std::size_t limit = recent ? cfg.syncRecent : cfg.syncPage;
         auto o = store::MessageRepository(c).opening(user, recent ? std::nullopt : std::optional(after), limit);
-        SyncPage page;
-        page.committed = o.committed;
-        if (recent) {
-            page.after = o.messages.empty() ? o.committed : o.messages.front().pos - 1;
-        } else {
-            page.after = after;
-            page.more = o.messages.size() >= limit;
-        }
-        page.messages = std::move(o.messages);
-        return Opening{std::move(o.groups), std::move(page)};
+        return Opening{std::move(o.groups),
+                       recent ? SyncPage::newest(std::move(o.messages), o.committed)
+                              : SyncPage::following(after, std::move(o.messages), limit, o.committed)};
     }
     auto memberships = store::ContactRepository(c).memberships(user);
     // Groups and position were read together: in no group then, in none before it.
@@ -415,18 +420,11 @@ ChatSession::SyncPage ChatSession::readSyncPage(store::Connection& c, std::int64
                                                 bool recent, const config::Config& cfg, std::uint64_t committed,
                                                 store::MessageRepository::StreamParts parts) {
     store::MessageRepository history(c);
-    SyncPage page;
-    page.committed = committed;
-    if (recent && cfg.syncRecent <= cfg.syncPage) {
-        // The newest messages are the stream's end: one query, and nothing more to page.
-        page.messages = history.recent(user, cfg.syncRecent, parts, committed);
-        page.after = page.messages.empty() ? committed : page.messages.front().pos - 1;
-        return page;
-    }
-    page.after = recent ? history.recentStart(user, cfg.syncRecent, parts, committed) : after;
-    page.messages = history.streamAfter(user, page.after, cfg.syncPage, parts, committed);
-    page.more = page.messages.size() >= cfg.syncPage;
-    return page;
+    if (recent && cfg.syncRecent <= cfg.syncPage)
+        return SyncPage::newest(history.recent(user, cfg.syncRecent, parts, committed), committed);
+    const auto from = recent ? history.recentStart(user, cfg.syncRecent, parts, committed) : after;
+    return SyncPage::following(from, history.streamAfter(user, from, cfg.syncPage, parts, committed), cfg.syncPage,
+                               committed);
 }
 
 void ChatSession::onSyncPage(SyncPage page) {
