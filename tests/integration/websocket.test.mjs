@@ -734,6 +734,27 @@ test("a reader's backlog leaves in gathered writes, every frame whole and in ord
     }
 });
 
+test('a sender that pipelines past --max-unacked is paused and resumed by its commits: every message acked once and delivered in order', async () => {
+    const node = await startNode({ nodeId: 5, busPort: await freePort(), extraArgs: ['--max-unacked', '2'] });
+    const p = await registerUser(node, {});
+    const q = await registerUser(node, {});
+    const cp = await open(node, p);
+    const cq = await open(node, q);
+    try {
+        // All at once: the node reads two, waits for a commit, reads on, hundreds of times over.
+        const N = 400;
+        for (let j = 0; j < N; j++) cp.send({ id: `u-${j}`, cmd: 10, dstid: q.id, media: 1, content: `unacked ${j}` });
+        const acks = () => cp.frames.filter((f) => f.cmd === 1 && String(f.cid).startsWith('u-'));
+        await waitUntil(cp, () => acks().length >= N, `${N} acks`, 20000);
+        assert.deepEqual(acks().map((f) => f.cid), Array.from({ length: N }, (_, j) => `u-${j}`), 'one ack per message, in order');
+        assert.equal(cp.frames.filter((f) => f.cmd === 99).length, 1, 'no error but the probe\'s 403');
+        await waitUntil(cq, () => chatFrames(cq).length >= N, `all ${N} messages at q`, 20000);
+        assert.deepEqual(chatFrames(cq).map((f) => f.content), Array.from({ length: N }, (_, j) => `unacked ${j}`));
+    } finally {
+        for (const x of [cp, cq]) x.terminate();
+    }
+});
+
 test('SIGTERM closes every client with 1001 and the node exits 0', async () => {
     const node = await startNode({ nodeId: 3, busPort: await freePort() });
     const a = await registerUser(node, {});
