@@ -206,7 +206,8 @@ TEST_F(MessageHistory, MembershipsNameTheGroupsAndWhereTheStreamStood) {
     EXPECT_EQ(none.streamPosition, repo().committedPosition());
 }
 
-// A connecting device's groups, the committed position and its first page come in one read.
+// A connecting device's groups, the committed position and its first page: one statement for a
+// user in no group; for one in groups, the group part follows, bounded by that position.
 TEST_F(MessageHistory, TheOpeningReadHoldsTheGroupsThePositionAndTheFirstPage) {
     auto owner = newUser(), me = newUser(), other = newUser();
     auto g1 = CommunityRepository(db()).create(owner, "g1", "", "").community.id;
