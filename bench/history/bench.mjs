@@ -236,14 +236,17 @@ async function bystanderDrop(bystander, storing) {
     const busy = cpuSince(from, cpuOf(bystander));
     const ms = performance.now() - t0;
     const datagrams = (await metric(bystander, 'chat_bus_datagrams_received_total')) - receivedBefore;
-    const perDatagram = (key) => +((busy[key] - (idle[key] * ms) / idleMs) / datagrams).toFixed(2);
+    const per = (key, count) => +((busy[key] - (idle[key] * ms) / idleMs) / count).toFixed(2);
     return {
         stored,
         drop: {
             datagrams,
-            usPerDatagram: perDatagram('totalUs'),
-            userUsPerDatagram: perDatagram('userUs'),
-            kernelUsPerDatagram: perDatagram('systemUs'),
+            // Several messages share a datagram when their commits do (ChatPack).
+            messages: stored.messages,
+            usPerDatagram: per('totalUs', datagrams),
+            userUsPerDatagram: per('userUs', datagrams),
+            kernelUsPerDatagram: per('systemUs', datagrams),
+            usPerMessage: per('totalUs', stored.messages),
             // Positions that came late enough to be read from the history instead.
             fetchedFromHistory: (await metric(bystander, 'chat_stream_fetched_total')) - fetchedBefore,
             idleCpuPercent: +((idle.totalUs / 1000 / idleMs) * 100).toFixed(2),
@@ -319,6 +322,7 @@ async function main() {
                 `| messages stored (committed, acked) per second | ${stored.perSecond.toLocaleString('en')} |`,
                 `| ack latency p50 / p99 / max (ms) | ${stored.ackMs.p50} / ${stored.ackMs.p99} / ${stored.ackMs.max} |`,
                 `| a bystander node's CPU per datagram it drops: total (user + kernel) µs | ${drop.usPerDatagram} (${drop.userUsPerDatagram} + ${drop.kernelUsPerDatagram}) |`,
+                `| … per message in them (${(drop.messages / drop.datagrams).toFixed(1)} per datagram) µs | ${drop.usPerMessage} |`,
                 `| sync of ${MISSED.toLocaleString('en')} missed messages (ms) | ${sync.ms.toLocaleString('en')} (${sync.framesPerSecond.toLocaleString('en')} frames/s) |`,
             ].join('\n'),
         );

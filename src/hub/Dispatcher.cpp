@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proto/ChatPack.hpp"
 #include "proto/IdList.hpp"
 
 namespace chat::hub {
@@ -58,16 +59,51 @@ void Dispatcher::committed(const proto::ChatMessage& m, const std::string& encod
     p.frame = share(proto::MessageCodec::withPos(encoded, pos));
     p.origin = sender;
     p.ack = share(proto::MessageCodec::ack(m.id, cid, m.createat, pos));
-
-    DatagramHeader h;
-    h.kind = DatagramKind::Chat;
-    h.targetKind = p.targetKind;
-    h.target = p.target;
-    h.sender = p.sender;
-    h.pos = pos;
-    // The message is durable already: a node that misses its datagram fetches it from the history.
-    if (!bus_.broadcast(h, *p.frame)) spdlog::warn("bus: could not broadcast the message at position {}", pos);
+    queueForBus(p);
     stream_.submit(std::move(p));
+}
+
+void Dispatcher::queueForBus(const Positioned& p) {
+    std::lock_guard lock(packMutex_);
+    auto bytes = proto::ChatPack::entrySize(p.frame->size());
+    if (!unsent_.empty() && unsentBytes_ + bytes > proto::kMaxFragmentPayload) sendQueued();
+    unsent_.push_back(p);
+    unsentBytes_ += bytes;
+}
+
+void Dispatcher::flushCommitted() {
+    std::lock_guard lock(packMutex_);
+    sendQueued();
+}
+
+// One message alone goes as a Chat datagram (fragmented if it is large), several as a ChatPack
+// that fits one datagram. They are durable already: a node that misses one fetches it from
+// the history.
+void Dispatcher::sendQueued() {
+    if (unsent_.empty()) return;
+    DatagramHeader h;
+    std::string packed;
+    std::string_view payload;
+    if (unsent_.size() == 1) {
+        const auto& p = unsent_.front();
+        h.kind = DatagramKind::Chat;
+        h.targetKind = p.targetKind;
+        h.target = p.target;
+        h.sender = p.sender;
+        h.pos = p.pos;
+        payload = *p.frame;
+    } else {
+        h.kind = DatagramKind::ChatPack;
+        packed.reserve(unsentBytes_);
+        for (const auto& p : unsent_)
+            proto::ChatPack::append(packed, {p.targetKind, p.target, p.sender, p.pos, *p.frame});
+        payload = packed;
+    }
+    if (!bus_.broadcast(h, payload))
+        spdlog::warn("bus: could not broadcast the messages at positions {} to {}", unsent_.front().pos,
+                     unsent_.back().pos);
+    unsent_.clear();
+    unsentBytes_ = 0;
 }
 
 void Dispatcher::joined(std::int64_t user, std::int64_t group, std::uint64_t pos) {
@@ -124,6 +160,8 @@ void Dispatcher::receive(const DatagramHeader& h, std::string_view payload) {
     switch (h.kind) {
         case DatagramKind::Chat:
             return stream_.submit(positioned(h.pos, StreamEvent::Message, h.targetKind, h.target, h.sender, payload));
+        case DatagramKind::ChatPack:
+            return receivePack(payload);
         case DatagramKind::Join:
             return stream_.submit(positioned(h.pos, StreamEvent::Join, TargetKind::Group, h.target, h.sender, {}));
         case DatagramKind::Revoke:
@@ -137,6 +175,13 @@ void Dispatcher::receive(const DatagramHeader& h, std::string_view payload) {
         default:
             return;
     }
+}
+
+void Dispatcher::receivePack(std::string_view payload) {
+    auto chats = proto::ChatPack::decode(payload);
+    if (!chats) return metrics_.count(metrics::DropReason::Malformed);
+    for (const auto& c : *chats)
+        stream_.submit(positioned(c.pos, StreamEvent::Message, c.targetKind, c.target, c.sender, c.frame));
 }
 
 void Dispatcher::filled(std::uint64_t first, std::uint64_t last, std::vector<StreamEntry> entries, bool ok) {

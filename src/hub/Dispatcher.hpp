@@ -1,8 +1,8 @@
 // Moves chat messages and membership events between this node's connections and the cluster,
 // in the cluster's one order. publish() (from sessions) hands a stamped message to the
 // history; once its batch commits, the message has a stream position: it is broadcast with
-// it and submitted to the StreamOrderer, which also receives every other node's messages from
-// the bus (receive()) and releases them all to the hub in position order. The sending
+// it (a batch's messages packed several to a datagram) and submitted to the StreamOrderer, which also receives every
+// other node's messages from the bus (receive()) and releases them all to the hub in position order. The sending
 // connection gets an acknowledgement at the message's place in that order, everyone else the
 // message. The header alone decides whether a datagram concerns anyone here, so most
 // datagrams move the stream on without their JSON being touched.
@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -61,6 +62,9 @@ public:
                           const std::string& cid, Committed done);
     // `user` joined `group` at stream position `pos` (committed): every node's hub learns it in order.
     void joined(std::int64_t user, std::int64_t group, std::uint64_t pos);
+    // The journal has run the callbacks of one committed batch: what they left unsent goes on
+    // the bus now. Until then, committed messages wait to fill a datagram together.
+    void flushCommitted();
     void revokeToken(std::int64_t user, std::int64_t tokenId);
     void onRevoke(RevokeListener listener) { onRevoke_ = std::move(listener); }
     // A frame for every connection of `user`, on every node (read marks).
@@ -86,12 +90,15 @@ public:
 private:
     void committed(const proto::ChatMessage& m, const std::string& encoded, const std::weak_ptr<Recipient>& sender,
                    const std::string& cid, std::uint64_t pos);
+    void queueForBus(const Positioned& p);
+    void sendQueued();  // packMutex_ held
     Positioned positioned(std::uint64_t pos, StreamEvent event, proto::TargetKind kind, std::int64_t target,
                           std::int64_t sender, std::string_view frame) const;
     void release(const Positioned& p);
     void giveUp(std::uint64_t positions);
     void broadcastIds(proto::PresenceList list, const std::vector<std::int64_t>& ids);
     void receivePresence(const proto::DatagramHeader& h, std::string_view payload);
+    void receivePack(std::string_view payload);
     void applyRevoke(std::int64_t user, std::int64_t tokenId);
 
     const std::size_t maxMessage_;
@@ -102,6 +109,11 @@ private:
     metrics::Metrics& metrics_;
     RevokeListener onRevoke_;
     StreamOrderer stream_;
+    // Committed messages of the batch being answered, not yet broadcast: at most one
+    // datagram's worth. The journal's answering thread only; the mutex makes that safe to rely on.
+    std::mutex packMutex_;
+    std::vector<Positioned> unsent_;
+    std::size_t unsentBytes_ = 0;
     // Whole lists arriving in parts, by origin node. The bus's strand only.
     std::unordered_map<std::uint32_t, std::vector<std::int64_t>> partialLists_;
 };

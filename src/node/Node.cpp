@@ -123,6 +123,7 @@ Node::Node(const config::Config& cfg)
       presenceTimer_(io_),
       retentionTimer_(io_) {
     dispatcher_.onRevoke([this](std::int64_t tokenId) { auth_.forget(tokenId); });
+    writer_.onBatchAnswered([this] { dispatcher_.flushCommitted(); });
 }
 
 Node::~Node() {

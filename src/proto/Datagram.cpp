@@ -17,7 +17,7 @@ T get(const unsigned char*& p) {
 }
 
 bool validKind(std::uint8_t k) {
-    return k >= 1 && k <= 8;
+    return k >= 1 && k <= 9;
 }
 bool validTargetKind(std::uint8_t k) {
     return k <= 2;

@@ -20,7 +20,7 @@
 //       40    8 target       user id, group id, token id; Nak/Gone: the node asked
 //       48    8 sender       the user on whose behalf the node sent it; Nak/Gone: that node's incarnation
 //       56    8 pos          Chat, Join: the event's position in the cluster's stream (taken at its
-//                            commit); others: 0
+//                            commit); others: 0 (a ChatPack's entries carry their own)
 //       64    … payload
 //   64+length 32 mac         HMAC-SHA256(key, bytes 0 .. 64+length)
 // All integers are big-endian. A datagram is at most 1472 bytes, which fits a 1500-byte
@@ -36,7 +36,7 @@
 namespace chat::proto {
 
 inline constexpr std::uint32_t kDatagramMagic = 0x43484154;  // "CHAT"
-inline constexpr std::uint8_t kDatagramVersion = 3;
+inline constexpr std::uint8_t kDatagramVersion = 4;
 inline constexpr std::size_t kDatagramHeaderSize = 64;
 inline constexpr std::size_t kDatagramMacSize = 32;
 inline constexpr std::size_t kMaxDatagramSize = 1472;
@@ -52,6 +52,7 @@ enum class DatagramKind : std::uint8_t {
     Gone = 6,       // "those seqs are no longer in my retransmit buffer": payload = seq ranges
     Notice = 7,     // payload: a frame for every connection of user `target` (read marks)
     Presence = 8,   // payload: user ids (IdList); `target`: PresenceList
+    ChatPack = 9,   // payload: several committed chat messages, each with its own target (ChatPack)
 };
 
 // What the user ids of a Presence datagram say about its origin node.
@@ -62,10 +63,10 @@ enum class PresenceList : std::int64_t {
     Whole = 3,    // the last part of the origin's whole list: it replaces what the origin said
 };
 
-// Chat, Join, Revoke, Notice and Presence are numbered, ordered, recovered and delivered exactly once.
+// All but Heartbeat, Nak and Gone are numbered, ordered, recovered and delivered exactly once.
 inline bool isSequenced(DatagramKind k) {
     return k == DatagramKind::Chat || k == DatagramKind::Join || k == DatagramKind::Revoke ||
-           k == DatagramKind::Notice || k == DatagramKind::Presence;
+           k == DatagramKind::Notice || k == DatagramKind::Presence || k == DatagramKind::ChatPack;
 }
 
 enum class TargetKind : std::uint8_t { None = 0, User = 1, Group = 2 };

@@ -107,6 +107,7 @@ bool MessageWriter::nothingInFlight() {
 void MessageWriter::answer(Outcome& outcome) {
     for (std::size_t i = 0; i < outcome.callbacks.size(); ++i)
         outcome.callbacks[i](outcome.first ? std::optional<std::uint64_t>(*outcome.first + i) : std::nullopt);
+    if (batchAnswered_) batchAnswered_();
 }
 
 void MessageWriter::answerLoop() {

@@ -3,7 +3,8 @@
 // while one batch commits, the next gathers, and the previous one's callbacks run. Sessions
 // append(); the callback runs on the writer's callback thread (or, when nothing else is in
 // flight, on the writer's own), in append order, with the message's stream position or a
-// failure.
+// failure, and after a batch's callbacks the batch hook (the Dispatcher broadcasts what they
+// left unsent).
 // Built by the Node, which hands it to the Dispatcher as its journal.
 #pragma once
 #include <chrono>
@@ -27,6 +28,7 @@ class MessageWriter {
 public:
     // The message's position once its batch has committed; nullopt if the batch failed.
     using Committed = std::function<void(std::optional<std::uint64_t> pos)>;
+    using BatchAnswered = std::function<void()>;
 
     struct Limits {
         std::size_t batchMax = 512;         // messages per commit: one fsync for many acks
@@ -39,6 +41,8 @@ public:
     MessageWriter(const MessageWriter&) = delete;
     MessageWriter& operator=(const MessageWriter&) = delete;
 
+    // Runs after the callbacks of every batch, on the thread that ran them. Set before start().
+    void onBatchAnswered(BatchAnswered hook) { batchAnswered_ = std::move(hook); }
     void start();
     // Commits what is queued (or fails it if the database is gone), then joins the thread.
     void stop();
@@ -63,10 +67,11 @@ private:
     std::vector<Pending> takeBatch(std::unique_lock<std::mutex>& lock);
     void commit(std::vector<Pending>& batch);
     bool nothingInFlight();  // no batch waits to be committed or answered
-    static void answer(Outcome& outcome);
+    void answer(Outcome& outcome);
 
     const Limits limits_;
     metrics::Metrics& metrics_;
+    BatchAnswered batchAnswered_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Pending> queue_;  // bounded by limits_.queueMax

@@ -157,7 +157,7 @@ const keyIdOf = (key) => createHash('sha256').update(key).digest()[0];
 function encodeDatagram(h, payload, key = testBusKey) {
     const head = Buffer.alloc(HEADER);
     head.write('CHAT', 0, 'latin1');
-    head[4] = 3; // version
+    head[4] = 4; // version
     head[5] = h.kind;
     head[6] = h.targetKind ?? 0;
     head[8] = h.keyId ?? keyIdOf(testBusKey);

@@ -12,6 +12,7 @@
 #include "hub/Hub.hpp"
 #include "metrics/Metrics.hpp"
 #include "proto/ChatMessage.hpp"
+#include "proto/ChatPack.hpp"
 #include "proto/Datagram.hpp"
 #include "proto/IdList.hpp"
 
@@ -28,10 +29,12 @@ using chat::hub::testing::FakeBroadcaster;
 using chat::hub::testing::FakeRecipient;
 using chat::metrics::DropReason;
 using chat::proto::ChatMessage;
+using chat::proto::ChatPack;
 using chat::proto::Cmd;
 using chat::proto::DatagramHeader;
 using chat::proto::DatagramKind;
 using chat::proto::IdList;
+using chat::proto::PackedChat;
 using chat::proto::PresenceList;
 using chat::proto::TargetKind;
 using Json = nlohmann::json;
@@ -110,7 +113,12 @@ protected:
         return dispatcher.publish(m, encoded, alice1, "\"c1\"",
                                   [this](std::optional<std::uint64_t> pos) { outcomes.push_back(pos); });
     }
-    void commit(std::size_t entry, std::optional<std::uint64_t> pos) { journal.entries.at(entry).done(pos); }
+    // Commits one entry as a batch of its own: its callback, then the journal's batch end.
+    void commit(std::size_t entry, std::optional<std::uint64_t> pos) {
+        commitInBatch(entry, pos);
+        dispatcher.flushCommitted();
+    }
+    void commitInBatch(std::size_t entry, std::optional<std::uint64_t> pos) { journal.entries.at(entry).done(pos); }
 
     std::uint64_t dropped(DropReason r) const { return metrics.busDropped[static_cast<std::size_t>(r)].load(); }
     std::size_t framesHere() const {
@@ -202,6 +210,87 @@ TEST_F(DispatcherTest, CommittedGroupMessageReachesLocalMembersOnly) {
     EXPECT_EQ(bob1->frameCount(), 1u);
     EXPECT_EQ(carol->frameCount(), 0u);
     EXPECT_EQ(alice2->frames()[0].get(), bob1->frames()[0].get());
+}
+
+// --- a batch's messages share datagrams
+
+TEST_F(DispatcherTest, ABatchsMessagesAreDeliveredHereAtOnceAndBroadcastTogetherAtTheBatchEnd) {
+    for (int i = 0; i < 3; ++i) publish(single(kAlice, i == 1 ? kCarol : kBob));
+    for (std::size_t i = 0; i < 3; ++i) commitInBatch(i, i + 1);
+    EXPECT_EQ(bob1->positions(), (std::vector<std::uint64_t>{1, 3}));
+    EXPECT_EQ(carol->positions(), (std::vector<std::uint64_t>{2}));
+    EXPECT_TRUE(bus.sent.empty()) << "nothing leaves before the batch ends";
+
+    dispatcher.flushCommitted();
+    ASSERT_EQ(bus.sent.size(), 1u);
+    EXPECT_EQ(bus.sent[0].header.kind, DatagramKind::ChatPack);
+    auto chats = ChatPack::decode(bus.sent[0].payload).value();
+    ASSERT_EQ(chats.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(chats[i].pos, i + 1);
+        EXPECT_EQ(chats[i].targetKind, TargetKind::User);
+        EXPECT_EQ(chats[i].sender, kAlice);
+        EXPECT_EQ(chats[i].frame, R"({"id":77,"pos":)" + std::to_string(i + 1) + "}");
+    }
+    EXPECT_EQ(chats[1].target, kCarol);
+    dispatcher.flushCommitted();
+    EXPECT_EQ(bus.sent.size(), 1u) << "a batch end with nothing committed sends nothing";
+}
+
+TEST_F(DispatcherTest, EveryPackFitsOneDatagramAndTheBatchKeepsItsOrder) {
+    constexpr std::size_t kMessages = 40;
+    for (std::size_t i = 0; i < kMessages; ++i) publish(single(kAlice, kBob), std::string(200, 'x'));
+    for (std::size_t i = 0; i < kMessages; ++i) commitInBatch(i, i + 1);
+    dispatcher.flushCommitted();
+    ASSERT_GT(bus.sent.size(), 1u);
+    EXPECT_LT(bus.sent.size(), kMessages / 4);
+    std::uint64_t next = 1;
+    for (const auto& d : bus.sent) {
+        EXPECT_LE(d.payload.size(), chat::proto::kMaxFragmentPayload);
+        ASSERT_EQ(d.header.kind, DatagramKind::ChatPack);
+        auto chats = ChatPack::decode(d.payload).value();
+        for (const auto& c : chats) EXPECT_EQ(c.pos, next++);
+    }
+    EXPECT_EQ(next, kMessages + 1);
+}
+
+TEST_F(DispatcherTest, AMessageTooLargeToShareADatagramGoesAloneAsAChatDatagram) {
+    publish(single(kAlice, kBob), std::string(100, 'a'));
+    publish(single(kAlice, kBob), std::string(3000, 'b'));
+    publish(single(kAlice, kBob), std::string(100, 'c'));
+    for (std::size_t i = 0; i < 3; ++i) commitInBatch(i, i + 1);
+    dispatcher.flushCommitted();
+    ASSERT_EQ(bus.sent.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(bus.sent[i].header.kind, DatagramKind::Chat);
+        EXPECT_EQ(bus.sent[i].header.pos, i + 1);
+    }
+    EXPECT_EQ(bus.sent[1].payload, std::string(3000, 'b'));
+}
+
+TEST_F(DispatcherTest, APackFromAnotherNodeReachesItsRecipientsEntryByEntryInPositionOrder) {
+    hub.addGroups(kBob, {kGroup});
+    std::string payload;
+    ChatPack::append(payload, {TargetKind::Group, kGroup, kCarol, 2, R"({"n":2})"});
+    ChatPack::append(payload, {TargetKind::User, 999, 998, 3, R"({"n":3})"});  // nobody here
+    ChatPack::append(payload, {TargetKind::User, kBob, kCarol, 4, R"({"n":4})"});
+    dispatcher.receive(header(DatagramKind::ChatPack, TargetKind::None, 0, 0), payload);
+    EXPECT_EQ(bob1->frameCount(), 0u) << "position 1 has not arrived";
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kAlice, kCarol, 1), R"({"n":1})");
+    EXPECT_EQ(bob1->positions(), (std::vector<std::uint64_t>{2, 4}));
+    EXPECT_EQ(*bob1->frames()[1], R"({"n":4})");
+    EXPECT_EQ(alice1->positions(), (std::vector<std::uint64_t>{1}));
+    EXPECT_EQ(dropped(DropReason::NoRecipient), 1u);
+}
+
+TEST_F(DispatcherTest, AMalformedPackIsCountedAndNoneOfItsEntriesIsDelivered) {
+    std::string payload;
+    ChatPack::append(payload, {TargetKind::User, kBob, kCarol, 1, R"({"n":1})"});
+    ChatPack::append(payload, {TargetKind::User, kBob, kCarol, 2, R"({"n":2})"});
+    payload.pop_back();
+    dispatcher.receive(header(DatagramKind::ChatPack, TargetKind::None, 0, 0), payload);
+    EXPECT_EQ(dropped(DropReason::Malformed), 1u);
+    EXPECT_EQ(framesHere(), 0u);
 }
 
 TEST_F(DispatcherTest, PublishRefusesAMessageTooLargeForTheBusOnceItHasAPosition) {

@@ -132,7 +132,7 @@ TEST(Datagram, HeaderIsExactly64BytesOfBigEndianFields) {
     ASSERT_EQ(head.size(), 64u);
     const std::uint8_t expected[64] = {
         'C',  'H',  'A',  'T',                           //  0 magic
-        3,                                               //  4 version
+        4,                                               //  4 version
         3,                                               //  5 kind: revoke
         2,                                               //  6 target kind: group
         0,                                               //  7 flags
@@ -153,8 +153,9 @@ TEST(Datagram, HeaderIsExactly64BytesOfBigEndianFields) {
 
 TEST(Datagram, NumbersTheKindsAsDocumented) {
     const std::pair<DatagramKind, std::uint8_t> kinds[] = {
-        {DatagramKind::Chat, 1}, {DatagramKind::Join, 2}, {DatagramKind::Revoke, 3}, {DatagramKind::Heartbeat, 4},
-        {DatagramKind::Nak, 5},  {DatagramKind::Gone, 6}, {DatagramKind::Notice, 7}, {DatagramKind::Presence, 8},
+        {DatagramKind::Chat, 1},      {DatagramKind::Join, 2},     {DatagramKind::Revoke, 3},
+        {DatagramKind::Heartbeat, 4}, {DatagramKind::Nak, 5},      {DatagramKind::Gone, 6},
+        {DatagramKind::Notice, 7},    {DatagramKind::Presence, 8}, {DatagramKind::ChatPack, 9},
     };
     for (auto [kind, number] : kinds) {
         auto bytes = wire(header(kind, TargetKind::None), "");
@@ -196,6 +197,7 @@ TEST(Datagram, SequencesEverythingButTheBussOwnControlKinds) {
     EXPECT_TRUE(isSequenced(DatagramKind::Revoke));
     EXPECT_TRUE(isSequenced(DatagramKind::Notice));
     EXPECT_TRUE(isSequenced(DatagramKind::Presence));
+    EXPECT_TRUE(isSequenced(DatagramKind::ChatPack));
     EXPECT_FALSE(isSequenced(DatagramKind::Heartbeat));
     EXPECT_FALSE(isSequenced(DatagramKind::Nak));
     EXPECT_FALSE(isSequenced(DatagramKind::Gone));
@@ -224,7 +226,7 @@ TEST(Datagram, RefusesABadMagic) {
 
 TEST(Datagram, RefusesAnotherVersionIncludingTheEarlierOnes) {
     auto bytes = wire(header(DatagramKind::Chat, TargetKind::User), "x");
-    for (char version : {'\0', '\1', '\2', '\4', '\xff'}) {
+    for (char version : {'\0', '\1', '\2', '\3', '\5', '\xff'}) {
         bytes[4] = version;
         auto r = Datagram::decode(bytes);
         EXPECT_FALSE(r.datagram);
@@ -234,7 +236,7 @@ TEST(Datagram, RefusesAnotherVersionIncludingTheEarlierOnes) {
 
 TEST(Datagram, RefusesAnUnknownKindOrTargetKind) {
     auto good = wire(header(DatagramKind::Chat, TargetKind::User), "x");
-    for (char kind : {'\0', '\x09', '\xff'}) {
+    for (char kind : {'\0', '\x0a', '\xff'}) {
         auto bytes = good;
         bytes[5] = kind;
         auto r = Datagram::decode(bytes);

@@ -159,7 +159,7 @@ void checkDatagram(std::string_view in, Tally& t) {
     t.check(d.mac.data() == in.data() + kHead + len && d.mac.size() == 32, "mac view", in);
     t.check(h.fragCount > 0 && h.fragIndex < h.fragCount, "fragment fields", in);
     auto kind = static_cast<int>(h.kind), targetKind = static_cast<int>(h.targetKind);
-    t.check(kind >= 1 && kind <= 8 && targetKind >= 0 && targetKind <= 2, "kind out of range", in);
+    t.check(kind >= 1 && kind <= 9 && targetKind >= 0 && targetKind <= 2, "kind out of range", in);
     // Encoding the decoded header gives back the input, reserved bytes aside.
     Datagram::HeaderBytes again{};
     Datagram::encodeHeader(h, again);

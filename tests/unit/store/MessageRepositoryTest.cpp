@@ -344,6 +344,39 @@ TEST_F(MessageHistory, TheWriterGivesConcurrentSendersDistinctConsecutivePositio
     EXPECT_EQ(metrics.historyStored.load(), 200u);
 }
 
+TEST_F(MessageHistory, TheWritersBatchHookRunsOnceAfterEachBatchsCallbacks) {
+    auto a = newUser(), b = newUser();
+    metrics::Metrics metrics;
+    MessageWriter writer({.batchMax = 16}, *url_, 5s, metrics);
+    std::mutex mutex;
+    std::vector<int> events;  // 1: a message's callback, 0: the batch hook
+    writer.onBatchAnswered([&] {
+        std::lock_guard lock(mutex);
+        events.push_back(0);
+    });
+    writer.start();
+    for (int i = 0; i < 40; ++i)
+        ASSERT_TRUE(writer.append(message(a, ConversationKind::Single, b, "x"), [&](auto) {
+            std::lock_guard lock(mutex);
+            events.push_back(1);
+        }));
+    writer.stop();
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back(), 0) << "the last batch's callbacks are followed by the hook";
+    int callbacks = 0, inBatch = 0;
+    for (int e : events) {
+        if (e == 1) {
+            ++callbacks;
+            ++inBatch;
+            continue;
+        }
+        EXPECT_GE(inBatch, 1) << "a hook without a batch before it";
+        EXPECT_LE(inBatch, 16) << "more callbacks than one batch holds before a hook";
+        inBatch = 0;
+    }
+    EXPECT_EQ(callbacks, 40);
+}
+
 TEST_F(MessageHistory, AJoinTakesAPositionOfItsOwnBetweenTheGroupsMessages) {
     auto owner = newUser(), me = newUser();
     auto created = CommunityRepository(db()).create(owner, "g", "", "");
