@@ -176,10 +176,18 @@ test('a device that reconnects again and again in mid-stream misses nothing and 
             device = await connect(nodes[++reconnects % 3], carol, { query: { since } });
         }
     })();
-    const [fromAlice, fromBob] = await Promise.all([
-        stream(a, 150, (i) => ({ cmd: i % 2 ? 10 : 11, dstid: i % 2 ? carol.id : group, media: 1, content: `a${i}` }), 4),
-        stream(b, 150, (i) => ({ cmd: i % 2 ? 11 : 10, dstid: i % 2 ? group : carol.id, media: 1, content: `b${i}` }), 4),
-    ]);
+    // Rounds of 150 messages each, until the device has flapped at least 3 times: a fast
+    // machine sends one round in less time than that takes.
+    const fromAlice = [];
+    const fromBob = [];
+    for (let round = 0; round === 0 || (reconnects < 3 && round < 20); round++) {
+        const [x, y] = await Promise.all([
+            stream(a, 150, (i) => ({ cmd: i % 2 ? 10 : 11, dstid: i % 2 ? carol.id : group, media: 1, content: `a${round}-${i}` }), 4),
+            stream(b, 150, (i) => ({ cmd: i % 2 ? 11 : 10, dstid: i % 2 ? group : carol.id, media: 1, content: `b${round}-${i}` }), 4),
+        ]);
+        fromAlice.push(...x);
+        fromBob.push(...y);
+    }
     sending = false;
     await flapper;
     const expected = new Set([...fromAlice, ...fromBob].map((x) => x.id));
