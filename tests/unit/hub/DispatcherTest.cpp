@@ -283,6 +283,20 @@ TEST_F(DispatcherTest, APackFromAnotherNodeReachesItsRecipientsEntryByEntryInPos
     EXPECT_EQ(dropped(DropReason::NoRecipient), 1u);
 }
 
+TEST_F(DispatcherTest, AMessageHeldForAnEarlierPositionKeepsItsBytesAfterTheDatagramsBufferIsReused) {
+    std::string buffer;
+    ChatPack::append(buffer, {TargetKind::User, kBob, kCarol, 2, R"({"n":2})"});
+    dispatcher.receive(header(DatagramKind::ChatPack, TargetKind::None, 0, 0), buffer);
+    std::string single = R"({"n":3})";
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kBob, kCarol, 3), single);
+    std::fill(buffer.begin(), buffer.end(), '#');
+    std::fill(single.begin(), single.end(), '#');
+    dispatcher.receive(header(DatagramKind::Chat, TargetKind::User, kBob, kCarol, 1), R"({"n":1})");
+    ASSERT_EQ(bob1->frameCount(), 3u);
+    EXPECT_EQ(*bob1->frames()[1], R"({"n":2})");
+    EXPECT_EQ(*bob1->frames()[2], R"({"n":3})");
+}
+
 TEST_F(DispatcherTest, AMalformedPackIsCountedAndNoneOfItsEntriesIsDelivered) {
     std::string payload;
     ChatPack::append(payload, {TargetKind::User, kBob, kCarol, 1, R"({"n":1})"});
