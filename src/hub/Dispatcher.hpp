@@ -1,11 +1,12 @@
 // Moves chat messages and membership events between this node's connections and the cluster,
 // in the cluster's one order. publish() (from sessions) hands a stamped message to the
 // history; once its batch commits, the message has a stream position: it is broadcast with
-// it (a batch's messages packed several to a datagram) and submitted to the StreamOrderer, which also receives every
-// other node's messages from the bus (receive()) and releases them all to the hub in position order. The sending
-// connection gets an acknowledgement at the message's place in that order, everyone else the
-// message. The header alone decides whether a datagram concerns anyone here, so most
-// datagrams move the stream on without their JSON being touched.
+// it (a batch's messages packed several to a datagram) and submitted to the StreamOrderer,
+// which also receives every other node's messages from the bus (receive()) and releases them
+// all to the hub in position order. The sending connection gets an acknowledgement at the
+// message's place in that order, everyone else the message. The header alone decides whether
+// a datagram concerns anyone here, so most datagrams move the stream on without their JSON
+// being touched.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -110,7 +111,7 @@ private:
     RevokeListener onRevoke_;
     StreamOrderer stream_;
     // Committed messages of the batch being answered, not yet broadcast: at most one
-    // datagram's worth. The journal's answering thread only; the mutex makes that safe to rely on.
+    // datagram's worth. The journal answers one batch at a time, so the mutex is never contended.
     std::mutex packMutex_;
     std::vector<Positioned> unsent_;
     std::size_t unsentBytes_ = 0;
