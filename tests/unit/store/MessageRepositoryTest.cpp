@@ -85,6 +85,23 @@ TEST_F(MessageHistory, ABatchTakesConsecutivePositionsAfterTheLatestCommitted) {
     EXPECT_EQ(stored[1].frame, R"({"content":"2"})");
 }
 
+TEST_F(MessageHistory, ABatchOfAnySizeIsStoredWholeAndInOrderAcrossItsInsertStatements) {
+    auto a = newUser(), b = newUser();
+    for (std::size_t size : {1u, 7u, 64u, 65u, 150u}) {
+        std::vector<NewMessage> batch;
+        for (std::size_t i = 0; i < size; ++i)
+            batch.push_back(message(a, ConversationKind::Single, b, std::to_string(size) + "-" + std::to_string(i)));
+        auto positions = store(batch);
+        ASSERT_EQ(positions.size(), size);
+        auto stored = repo().range(positions.front(), positions.back());
+        ASSERT_EQ(stored.size(), size) << "a batch of " << size;
+        for (std::size_t i = 0; i < size; ++i) {
+            EXPECT_EQ(stored[i].pos, positions.front() + i);
+            EXPECT_EQ(stored[i].frame, R"({"content":")" + std::to_string(size) + "-" + std::to_string(i) + R"("})");
+        }
+    }
+}
+
 TEST_F(MessageHistory, ARolledBackBatchLeavesNoHoleInThePositions) {
     auto a = newUser(), b = newUser();
     auto before = repo().committedPosition();
