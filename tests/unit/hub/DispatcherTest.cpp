@@ -34,7 +34,6 @@ using chat::proto::Cmd;
 using chat::proto::DatagramHeader;
 using chat::proto::DatagramKind;
 using chat::proto::IdList;
-using chat::proto::PackedChat;
 using chat::proto::PresenceList;
 using chat::proto::TargetKind;
 using Json = nlohmann::json;
