@@ -1,25 +1,42 @@
-// Big-endian integers in byte strings: the bus's payload codecs (SeqRanges, IdList, ChatPack)
-// all write and read their fields this way.
+// Big-endian integers in byte strings: the datagram header and the bus's payload codecs
+// (SeqRanges, IdList, ChatPack) all write and read their fields this way.
 #pragma once
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace chat::proto {
 
+// Writes `value` at `p` and moves `p` past it.
+template <class T>
+void putBigEndian(std::uint8_t*& p, T value) {
+    for (int shift = (static_cast<int>(sizeof(T)) - 1) * 8; shift >= 0; shift -= 8)
+        *p++ = static_cast<std::uint8_t>(value >> shift);
+}
+
+// Reads a value at `p` and moves `p` past it; the caller has checked that the bytes are there.
+template <class T>
+T takeBigEndian(const unsigned char*& p) {
+    T value = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) value = static_cast<T>((value << 8) | *p++);
+    return value;
+}
+
 template <class T>
 void appendBigEndian(std::string& out, T value) {
-    for (int shift = (static_cast<int>(sizeof(T)) - 1) * 8; shift >= 0; shift -= 8)
-        out.push_back(static_cast<char>(value >> shift));
+    std::array<std::uint8_t, sizeof(T)> bytes;
+    std::uint8_t* p = bytes.data();
+    putBigEndian(p, value);
+    out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 // Reads sizeof(T) bytes at `at`; the caller has checked that they are there.
 template <class T>
 T readBigEndian(std::string_view bytes, std::size_t at) {
-    T value = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i)
-        value = static_cast<T>((value << 8) | static_cast<unsigned char>(bytes[at + i]));
-    return value;
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at);
+    return takeBigEndian<T>(p);
 }
 
 }  // namespace chat::proto
