@@ -72,8 +72,8 @@ void Hub::appendUser(std::int64_t user, const Recipient* skip, Targets& out) con
         if (c.get() != skip) out.push_back(c);
 }
 
-std::size_t Hub::hand(const Targets& targets, const SharedFrame& frame, std::uint64_t pos) {
-    for (const auto& t : targets) t->deliver(frame, pos);
+std::size_t Hub::hand(const Targets& targets, const SharedFrame& frame, std::uint64_t pos, Fanout fanout) {
+    for (const auto& t : targets) t->deliver(frame, pos, fanout);
     metrics_.deliveries.fetch_add(targets.size(), std::memory_order_relaxed);
     return targets.size();
 }
@@ -86,7 +86,7 @@ std::size_t Hub::deliverSingle(std::int64_t to, std::int64_t from, const SharedF
         appendUser(to, skip, targets);
         if (from != to) appendUser(from, skip, targets);
     }
-    return hand(targets, frame, pos);
+    return hand(targets, frame, pos, Fanout::One);
 }
 
 std::size_t Hub::deliverGroup(std::int64_t group, const SharedFrame& frame, const Recipient* skip, std::uint64_t pos) {
@@ -99,7 +99,7 @@ std::size_t Hub::deliverGroup(std::int64_t group, const SharedFrame& frame, cons
         if (g == groupMembers_.end()) return 0;
         for (auto user : g->second) appendUser(user, skip, targets);
     }
-    return hand(targets, frame, pos);
+    return hand(targets, frame, pos, Fanout::Many);
 }
 
 std::size_t Hub::deliverUser(std::int64_t user, const SharedFrame& frame) {
@@ -108,7 +108,7 @@ std::size_t Hub::deliverUser(std::int64_t user, const SharedFrame& frame) {
         std::shared_lock lock(mutex_);
         appendUser(user, nullptr, targets);
     }
-    return hand(targets, frame, 0);
+    return hand(targets, frame, 0, Fanout::One);
 }
 
 void Hub::resyncAll() {

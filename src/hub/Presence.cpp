@@ -89,7 +89,8 @@ void Presence::notify(const std::unordered_map<std::int64_t, bool>& flipped) {
         }
     }
     for (const auto& [r, c] : frames)
-        r->deliver(std::make_shared<const std::string>(proto::MessageCodec::presence(c.online, c.offline)), 0);
+        r->deliver(std::make_shared<const std::string>(proto::MessageCodec::presence(c.online, c.offline)), 0,
+                   Fanout::Many);
 }
 
 std::vector<std::int64_t> Presence::localUsers() const {

@@ -17,6 +17,13 @@ enum class CloseCode : std::uint16_t {
     LoggedOut = 4001,        // the token this connection used was revoked
 };
 
+// How many connections one delivery hands a frame to, which decides how a connection writes
+// it. A frame for one person (a single chat, a notice, an ack) leaves at once from the
+// delivering thread when the connection has nothing else to write: no hand-over to its
+// strand and no thread woken for one small write. A room's frame is queued for the strand,
+// so the delivering thread only queues, and frames that arrive together leave in one write.
+enum class Fanout { One, Many };
+
 class Recipient {
 public:
     Recipient(std::int64_t userId, std::int64_t tokenId) : userId_(userId), tokenId_(tokenId) {}
@@ -28,8 +35,9 @@ public:
     // the frame's stream position (chat messages and acks), 0 for frames outside the stream
     // (errors, notices), so a connection that is catching up from the history can tell which
     // live frames it has already sent.
-    virtual void deliver(const SharedFrame& frame, std::uint64_t pos) = 0;
-    // The answer to a message this connection sent, at the message's stream position.
+    virtual void deliver(const SharedFrame& frame, std::uint64_t pos, Fanout fanout) = 0;
+    // The answer to a message this connection sent, at the message's stream position
+    // (written like Fanout::One).
     virtual void acknowledge(const SharedFrame& ack, std::uint64_t pos) = 0;
     // Stream positions before the next live frame were given up: catch up from the history
     // before taking live frames again. Called before that next frame is delivered.

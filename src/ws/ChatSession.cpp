@@ -1,6 +1,8 @@
 #include "ws/ChatSession.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <array>
@@ -9,6 +11,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 #include <utility>
 
 #include "store/ContactRepository.hpp"
@@ -312,15 +315,22 @@ void ChatSession::publish(ClientFrame frame) {
     m.createat = proto::IdGenerator::unixMsOf(m.id);
     m.userid = userId();
     auto cid = frame.cid;
+    // A commit wakes the strand only when it has something to do there: an error to answer,
+    // or reading to resume. The ack itself comes through the stream.
     auto result = services_.dispatcher.publish(
         m, proto::MessageCodec::encode(m), weak_from_this(), cid,
         [self = shared_from_this(), cid](std::optional<std::uint64_t> pos) {
+            const bool paused = self->unacked_.fetch_sub(1) >= self->services_.cfg.maxUnacked;
+            if (pos && !paused) return;
             net::post(self->socket_.get_executor(),
                       [self, cid, stored = pos.has_value()] { self->onCommitted(stored, cid); });
         });
+    // Only this strand counts up, and it pauses at the count it reached: whichever commit
+    // counts down from there finds the pause and resumes reading.
+    std::size_t inFlight = unacked_.load();
     switch (result) {
         case hub::PublishResult::Queued:
-            ++unacked_;
+            inFlight = unacked_.fetch_add(1) + 1;
             break;
         case hub::PublishResult::TooLarge:
             reply(proto::MessageCodec::error(413, "message too large", cid));
@@ -329,13 +339,11 @@ void ChatSession::publish(ClientFrame frame) {
             reply(proto::MessageCodec::error(503, "service busy, try again", cid));
             break;
     }
-    if (unacked_ < services_.cfg.maxUnacked) return doRead();
+    if (inFlight < services_.cfg.maxUnacked) return doRead();
     readPaused_ = true;  // the next commit resumes reading
 }
 
-// The ack itself comes through the stream, in order; only a failure is answered here.
 void ChatSession::onCommitted(bool stored, const std::string& cid) {
-    --unacked_;
     if (!stored) reply(proto::MessageCodec::error(503, "message not stored, try again", cid));
     resumeReading();
 }
@@ -476,23 +484,26 @@ void ChatSession::badFrame(int code, const std::string& msg, const std::string& 
 }
 
 void ChatSession::reply(std::string text) {
-    queueLive(std::make_shared<const std::string>(std::move(text)), 0, false);
+    queueLive(std::make_shared<const std::string>(std::move(text)), 0, false, hub::Fanout::One);
 }
 
-void ChatSession::deliver(const hub::SharedFrame& frame, std::uint64_t pos) {
-    queueLive(frame, pos, false);
+void ChatSession::deliver(const hub::SharedFrame& frame, std::uint64_t pos, hub::Fanout fanout) {
+    queueLive(frame, pos, false, fanout);
 }
 
 void ChatSession::acknowledge(const hub::SharedFrame& ack, std::uint64_t pos) {
-    queueLive(ack, pos, true);
+    queueLive(ack, pos, true, hub::Fanout::One);
 }
 
-void ChatSession::queueLive(const hub::SharedFrame& frame, std::uint64_t pos, bool ack) {
+void ChatSession::queueLive(const hub::SharedFrame& frame, std::uint64_t pos, bool ack, hub::Fanout fanout) {
     {
         std::lock_guard lock(queueMutex_);
         if (stopped_) return;
         if (sync_.live(frame, pos, ack) != StreamSync::Live::Send) return;
-        if (queuedBytes_ + frame->size() <= services_.cfg.maxQueueBytes) return enqueue(frame);
+        if (queuedBytes_ + frame->size() <= services_.cfg.maxQueueBytes) {
+            if (fanout == hub::Fanout::One && idle()) return writeNow(frame);
+            return enqueue(frame);
+        }
         stopped_ = true;
     }
     services_.metrics.slowConsumerDisconnects.fetch_add(1, std::memory_order_relaxed);
@@ -508,15 +519,47 @@ void ChatSession::enqueue(hub::SharedFrame frame) {
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->doWrite(); });
 }
 
+// Nothing is queued or being written, and the socket is open (closing it stops deliveries
+// first, under the same lock): a frame may leave from whichever thread delivers it.
+bool ChatSession::idle() const {
+    return accepted_ && !stopped_ && !writing_ && queue_.empty();
+}
+
+// One non-blocking sendmsg from the delivering thread, on the bare descriptor: the strand
+// writes nothing meanwhile (idle), and the socket cannot close while the queue mutex is held.
+// What the socket does not take is queued, with the part it took noted, for the strand to
+// finish; an error is left for the strand's write to meet and close the connection on.
+void ChatSession::writeNow(const hub::SharedFrame& frame) {
+    const auto header = FrameHeader::text(frame->size());
+    std::array<iovec, 2> parts{{{const_cast<unsigned char*>(header.data()), header.size()},
+                                {const_cast<char*>(frame->data()), frame->size()}}};
+    msghdr message{};
+    message.msg_iov = parts.data();
+    message.msg_iovlen = parts.size();
+    ssize_t sent = 0;
+    do {
+        sent = ::sendmsg(socket_.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    if (sent > 0) services_.metrics.socketWrites.fetch_add(1, std::memory_order_relaxed);
+    if (sent == static_cast<ssize_t>(header.size() + frame->size())) {
+        services_.metrics.framesWritten.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    headSent_ = sent > 0 ? static_cast<std::size_t>(sent) : 0;
+    enqueue(frame);
+}
+
 // The batch goes out with a non-blocking write on the strand: when the socket takes all of it,
 // as it usually does, no completion is queued and handed to a thread. Only what the socket
 // cannot take now waits for it. A few batches in a row, then other work on the strand gets its turn.
 void ChatSession::doWrite() {
     for (int round = 0; round < kWritesInARow; ++round) {
-        const bool control = !control_.empty();
+        bool control = false;
         std::size_t frames = 0;
         {
             std::lock_guard lock(queueMutex_);
+            // A frame begun by writeNow() is finished before any bytes of our own go out.
+            control = !control_.empty() && headSent_ == 0;
             if (control) {
                 controlInFlight_ = std::exchange(control_, {});
                 closeInFlight_ = closeQueued_;
@@ -559,16 +602,26 @@ void ChatSession::writeRest(std::size_t written, std::size_t frames, bool contro
 // Takes the frames at the head of the queue, up to what one sendmsg carries; they stay queued
 // (and their bytes alive) until written.
 bool ChatSession::gatherBatch() {
-    if (!accepted_ || closing_ || closeQueued_ || queue_.empty()) return false;
-    const std::size_t frames = std::min(queue_.size(), kBatchFrames);
+    if (!accepted_ || queue_.empty()) return false;
+    // Once closing, only a frame already begun is finished, so that the close frame cannot cut it.
+    const bool closing = closing_ || closeQueued_;
+    if (closing && headSent_ == 0) return false;
+    const std::size_t frames = closing ? 1 : std::min(queue_.size(), kBatchFrames);
     batchHeaders_.reserve(frames);
     batch_.reserve(batch_.size() + 2 * frames);
     std::size_t bytes = 0;
     for (std::size_t i = 0; i < frames && bytes < kBatchBytes; ++i) {
         const auto& payload = *queue_.at(i);
         batchHeaders_.push_back(FrameHeader::text(payload.size()));
-        batch_.push_back(net::buffer(batchHeaders_.back().data(), batchHeaders_.back().size()));
-        batch_.push_back(net::buffer(payload));
+        net::const_buffer header(batchHeaders_.back().data(), batchHeaders_.back().size());
+        net::const_buffer body = net::buffer(payload);
+        if (i == 0 && headSent_ > 0) {  // the start of this frame left in writeNow()
+            const std::size_t skip = std::min(headSent_, header.size());
+            header += skip;
+            body += headSent_ - skip;
+        }
+        batch_.push_back(header);
+        batch_.push_back(body);
         bytes += payload.size();
     }
     return true;
@@ -583,6 +636,7 @@ bool ChatSession::wrote(error_code ec, std::size_t frames, bool control) {
         for (std::size_t i = 0; i < frames; ++i) {
             queuedBytes_ -= queue_.front()->size();
             queue_.pop();
+            headSent_ = 0;
         }
         if (syncWaitsForQueue_ && queuedBytes_ <= services_.cfg.maxQueueBytes / 4) {
             syncWaitsForQueue_ = false;
@@ -705,6 +759,10 @@ void ChatSession::startClose(std::uint16_t code, std::string_view reason) {
 }
 
 void ChatSession::closeSocket(error_code why) {
+    {
+        std::lock_guard lock(queueMutex_);  // no writeNow() holds the descriptor or takes it after
+        stopped_ = true;
+    }
     error_code ignored;
     timer_.cancel();
     socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);

@@ -14,6 +14,7 @@
 // idle connection small; one timer serves the keep-alive pings, the idle timeout and the
 // wait for the answer to a close.
 #pragma once
+#include <atomic>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -46,7 +47,7 @@ public:
     // recent part of its stream only).
     void start(http::BeastRequest request, std::optional<std::uint64_t> since);
 
-    void deliver(const hub::SharedFrame& frame, std::uint64_t pos) override;
+    void deliver(const hub::SharedFrame& frame, std::uint64_t pos, hub::Fanout fanout) override;
     void acknowledge(const hub::SharedFrame& ack, std::uint64_t pos) override;
     void resync() override;
     void close(hub::CloseCode code, std::string_view reason) override;
@@ -78,8 +79,10 @@ private:
     void finishSync();
     void reply(std::string text);
     void badFrame(int code, const std::string& msg, const std::string& cid);
-    void queueLive(const hub::SharedFrame& frame, std::uint64_t pos, bool ack);
-    void enqueue(hub::SharedFrame frame);  // queueMutex_ held
+    void queueLive(const hub::SharedFrame& frame, std::uint64_t pos, bool ack, hub::Fanout fanout);
+    void enqueue(hub::SharedFrame frame);          // queueMutex_ held
+    bool idle() const;                             // queueMutex_ held
+    void writeNow(const hub::SharedFrame& frame);  // queueMutex_ held
     void sendControl(unsigned char opcode, std::string_view payload);
     void sendClose(std::uint16_t code, std::string_view reason);
     void sendRaw(std::string bytes);
@@ -111,9 +114,9 @@ private:
     bool registered_ = false;
     bool closing_ = false;                                          // strand only
     std::vector<std::chrono::steady_clock::time_point> badFrames_;  // within the window, oldest first
-    // Strand only: messages waiting for their commit, and whether reading waits for them.
-    std::size_t unacked_ = 0;
-    bool readPaused_ = false;
+    // Messages waiting for their commit: counted up on the strand, down by the commits.
+    std::atomic<std::size_t> unacked_{0};
+    bool readPaused_ = false;  // strand only: reading waits for commits
     // Strand only: a history page is being read, or waits for the queue to drain. Whether a
     // sync runs at all is sync_.syncing(), under the queue mutex.
     bool pageInFlight_ = false;
@@ -125,7 +128,8 @@ private:
     FrameQueue queue_;
     std::size_t queuedBytes_ = 0;
     StreamSync sync_;
-    bool writing_ = false;
+    bool writing_ = false;      // the strand writes (or will): nobody else may
+    std::size_t headSent_ = 0;  // bytes of the queue's first frame already written
     // Strand only: the write in flight, and bytes of our own (the handshake's answer, pings,
     // pongs, the close frame) that go before the next batch's frames.
     std::vector<FrameHeader> batchHeaders_;

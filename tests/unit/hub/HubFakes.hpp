@@ -18,10 +18,11 @@ class FakeRecipient : public Recipient {
 public:
     using Recipient::Recipient;
 
-    void deliver(const SharedFrame& frame, std::uint64_t pos) override {
+    void deliver(const SharedFrame& frame, std::uint64_t pos, Fanout fanout) override {
         std::lock_guard lock(mutex_);
         frames_.push_back(frame);
         positions_.push_back(pos);
+        fanouts_.push_back(fanout);
     }
     void acknowledge(const SharedFrame& ack, std::uint64_t pos) override {
         std::lock_guard lock(mutex_);
@@ -45,6 +46,10 @@ public:
         std::lock_guard lock(mutex_);
         return positions_;
     }
+    std::vector<Fanout> fanouts() const {
+        std::lock_guard lock(mutex_);
+        return fanouts_;
+    }
     std::vector<std::pair<SharedFrame, std::uint64_t>> acks() const {
         std::lock_guard lock(mutex_);
         return acks_;
@@ -57,6 +62,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<SharedFrame> frames_;
     std::vector<std::uint64_t> positions_;
+    std::vector<Fanout> fanouts_;
     std::vector<std::pair<SharedFrame, std::uint64_t>> acks_;
     std::vector<std::pair<CloseCode, std::string>> closes_;
 };

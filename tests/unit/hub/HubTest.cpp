@@ -62,6 +62,16 @@ TEST_F(HubTest, EveryRecipientIsToldTheFramesStreamPosition) {
     EXPECT_EQ(alice2->positions(), (std::vector<std::uint64_t>{41}));
 }
 
+TEST_F(HubTest, SinglesAndNoticesAreHandedAsFramesForOneAndRoomMessagesAsFramesForMany) {
+    using chat::hub::Fanout;
+    hub.addGroups(kBob, {kGroup});
+    hub.deliverSingle(kBob, kAlice, frame("m"), nullptr, 41);
+    hub.deliverGroup(kGroup, frame("g"), nullptr, 42);
+    hub.deliverUser(kBob, frame("notice"));
+    EXPECT_EQ(bob1->fanouts(), (std::vector<Fanout>{Fanout::One, Fanout::Many, Fanout::One}));
+    EXPECT_EQ(alice2->fanouts(), (std::vector<Fanout>{Fanout::One}));
+}
+
 TEST_F(HubTest, DeliverUserReachesOnlyThatUsersConnectionsOutsideTheStream) {
     EXPECT_EQ(hub.deliverUser(kBob, frame("notice")), 2u);
     EXPECT_EQ(bob1->positions(), (std::vector<std::uint64_t>{0}));
@@ -230,8 +240,8 @@ TEST_F(HubTest, RecipientsMayCallBackIntoTheHubWhileBeingHandedAFrame) {
     class SelfRemoving : public FakeRecipient {
     public:
         explicit SelfRemoving(Hub& hub) : FakeRecipient(kCarol, 32), hub_(hub) {}
-        void deliver(const chat::hub::SharedFrame& f, std::uint64_t pos) override {
-            FakeRecipient::deliver(f, pos);
+        void deliver(const chat::hub::SharedFrame& f, std::uint64_t pos, chat::hub::Fanout fanout) override {
+            FakeRecipient::deliver(f, pos, fanout);
             hub_.remove(*this);
         }
 
