@@ -222,6 +222,19 @@ std::uint64_t Connection::execute(std::string_view sql, std::span<const Param> p
     return affected;
 }
 
+std::vector<Row> Connection::queryCommitting(std::string_view sql, std::span<const Param> params) {
+    if (!impl_->inTransaction) throw DbError("commit without a transaction", 0, false);
+    MYSQL_STMT* stmt = impl_->run(sql, params);
+    auto rows = impl_->fetchAll(stmt, sql);
+    // A compound statement ends with a status result after the SELECT's; the link is out of
+    // step until it is read.
+    int more = 0;
+    while ((more = mysql_stmt_next_result(stmt)) == 0) mysql_stmt_free_result(stmt);
+    if (more > 0) impl_->failStatement(stmt, sql);
+    impl_->inTransaction = false;
+    return rows;
+}
+
 std::uint64_t Connection::lastInsertId() const {
     return impl_->lastInsertId;
 }

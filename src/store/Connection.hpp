@@ -45,6 +45,11 @@ public:
     std::vector<Row> query(std::string_view sql, std::span<const Param> params);
     std::uint64_t execute(std::string_view sql, std::span<const Param> params);
     std::uint64_t lastInsertId() const;
+    // A compound statement (BEGIN NOT ATOMIC ... END) that ends the open transaction itself
+    // with COMMIT and then SELECTs what the caller needs: the whole transaction in one round
+    // trip. Returns that SELECT's rows; afterwards no transaction is open. On failure the
+    // transaction stays open, for the Transaction to roll back.
+    std::vector<Row> queryCommitting(std::string_view sql, std::span<const Param> params);
 
     void begin();
     void commit();

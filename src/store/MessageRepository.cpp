@@ -17,6 +17,34 @@ constexpr std::size_t kColumnsPerRow = 10;
 constexpr std::size_t kMaxRowsPerInsert = 64;
 constexpr std::size_t kMaxBytesPerInsert = 4u << 20;
 
+// Batches up to this many rows are stored in one round trip, by one compound statement per row
+// count (so this many cached statements).
+constexpr std::size_t kOneTripRows = 16;
+
+// The positions, the rows and the commit in one statement. Its texts differ by row count only:
+// every value is a parameter, and each row's position is computed from the one reserved.
+const std::string& oneTripSql(std::size_t rows) {
+    static const auto texts = [] {
+        std::array<std::string, kOneTripRows> out;
+        for (std::size_t n = 1; n <= out.size(); ++n) {
+            std::string sql = "BEGIN NOT ATOMIC UPDATE message_seq SET pos = LAST_INSERT_ID(pos + " + std::to_string(n);
+            sql +=
+                ") WHERE id = 1; IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
+                "'message_seq has no row'; END IF; ";
+            sql +=
+                "INSERT INTO messages (pos, id, sender, kind, target, conv_a, conv_b, media, createat, frame) VALUES ";
+            for (std::size_t r = 0; r < n; ++r) {
+                sql.append(r ? ",(" : "(");
+                sql.append("LAST_INSERT_ID() - ").append(std::to_string(n - 1 - r)).append(",?,?,?,?,?,?,?,?,?)");
+            }
+            sql.append("; COMMIT; SELECT LAST_INSERT_ID(); END");
+            out[n - 1] = std::move(sql);
+        }
+        return out;
+    }();
+    return texts[rows - 1];
+}
+
 const std::string& insertSql(std::size_t rows) {
     static const auto texts = [] {
         std::array<std::string, 7> out;
@@ -40,6 +68,14 @@ std::int64_t asPos(std::uint64_t pos) {
 std::pair<std::int64_t, std::int64_t> convKey(ConversationKind kind, std::int64_t a, std::int64_t b) {
     if (kind == ConversationKind::Group) return {b, 0};
     return {std::min(a, b), std::max(a, b)};
+}
+
+// A row's values after its position, in insertSql's and oneTripSql's column order.
+void appendValues(std::vector<Param>& params, const NewMessage& m) {
+    auto [a, b] = convKey(m.kind, m.sender, m.target);
+    params.insert(params.end(),
+                  {Param{m.id}, Param{m.sender}, Param{static_cast<std::int64_t>(m.kind)}, Param{m.target}, Param{a},
+                   Param{b}, Param{static_cast<std::int64_t>(m.media)}, Param{m.createat}, Param{m.frame}});
 }
 
 StoredMessage fromRow(const Row& row) {
@@ -187,6 +223,22 @@ std::uint64_t MessageRepository::append(const std::vector<NewMessage>& batch) {
     return first;
 }
 
+std::uint64_t MessageRepository::appendCommitted(const std::vector<NewMessage>& batch) {
+    if (batch.empty()) return 0;
+    Transaction transaction(db_);
+    if (batch.size() > kOneTripRows) {
+        const auto first = append(batch);
+        transaction.commit();
+        return first;
+    }
+    std::vector<Param> params;
+    params.reserve(batch.size() * (kColumnsPerRow - 1));
+    for (const auto& m : batch) appendValues(params, m);
+    const auto rows = db_.queryCommitting(oneTripSql(batch.size()), params);
+    if (rows.size() != 1) throw DbError("the batch's positions were not returned", 0, false);
+    return static_cast<std::uint64_t>(asInt(rows[0][0])) - batch.size() + 1;
+}
+
 std::uint64_t MessageRepository::reservePositions(std::size_t count) {
     if (!db_.inTransaction()) throw DbError("positions taken outside a transaction", 0, false);
     // LAST_INSERT_ID(expr) hands the new value back in the statement's answer: no SELECT after it.
@@ -201,11 +253,8 @@ void MessageRepository::insertRows(const std::vector<NewMessage>& batch, std::si
     std::vector<Param> params;
     params.reserve(count * kColumnsPerRow);
     for (std::size_t i = 0; i < count; ++i) {
-        const NewMessage& m = batch[from + i];
-        auto [a, b] = convKey(m.kind, m.sender, m.target);
-        params.insert(params.end(), {Param{asPos(firstPos + i)}, Param{m.id}, Param{m.sender},
-                                     Param{static_cast<std::int64_t>(m.kind)}, Param{m.target}, Param{a}, Param{b},
-                                     Param{static_cast<std::int64_t>(m.media)}, Param{m.createat}, Param{m.frame}});
+        params.emplace_back(asPos(firstPos + i));
+        appendValues(params, batch[from + i]);
     }
     db_.execute(insertSql(count), std::span<const Param>(params));
 }

@@ -76,9 +76,7 @@ void MessageWriter::commit(std::vector<Pending>& batch) {
     for (auto& p : batch) messages.push_back(std::move(p.message));
     std::optional<std::uint64_t> first;
     try {
-        Transaction transaction(connection_);
-        first = MessageRepository(connection_).append(messages);
-        transaction.commit();
+        first = MessageRepository(connection_).appendCommitted(messages);
     } catch (const std::exception& e) {
         spdlog::warn("history: a batch of {} messages was not stored: {}", batch.size(), e.what());
     }

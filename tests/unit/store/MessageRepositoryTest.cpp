@@ -102,6 +102,42 @@ TEST_F(MessageHistory, ABatchOfAnySizeIsStoredWholeAndInOrderAcrossItsInsertStat
     }
 }
 
+TEST_F(MessageHistory, AppendCommittedStoresBatchesOfAnySizeInOrderAndCommitsThem) {
+    auto a = newUser(), b = newUser();
+    Connection other(*url_, 5s);                         // sees only what was committed
+    for (std::size_t size : {1u, 2u, 16u, 17u, 150u}) {  // one round trip up to 16, then the long way
+        std::vector<NewMessage> batch;
+        for (std::size_t i = 0; i < size; ++i)
+            batch.push_back(message(a, ConversationKind::Single, b, std::to_string(size) + "/" + std::to_string(i)));
+        auto before = repo().committedPosition();
+        auto first = repo().appendCommitted(batch);
+        EXPECT_FALSE(db().inTransaction()) << "a batch of " << size;
+        EXPECT_EQ(first, before + 1) << "a batch of " << size;
+        auto stored = MessageRepository(other).range(first, first + size - 1);
+        ASSERT_EQ(stored.size(), size) << "a batch of " << size;
+        for (std::size_t i = 0; i < size; ++i) {
+            EXPECT_EQ(stored[i].pos, first + i);
+            EXPECT_EQ(stored[i].frame, R"({"content":")" + std::to_string(size) + "/" + std::to_string(i) + R"("})");
+        }
+        EXPECT_EQ(MessageRepository(other).committedPosition(), first + size - 1);
+    }
+}
+
+TEST_F(MessageHistory, AppendCommittedThatFailsStoresNoneOfTheBatchAndLeavesNoHole) {
+    auto a = newUser(), b = newUser();
+    for (std::size_t size : {3u, 20u}) {
+        auto before = repo().committedPosition();
+        std::vector<NewMessage> batch(size, message(a, ConversationKind::Single, b, "doomed"));
+        batch.back().sender = -1;  // out of range for the unsigned column: the INSERT fails
+        EXPECT_THROW(repo().appendCommitted(batch), DbError) << "a batch of " << size;
+        EXPECT_FALSE(db().inTransaction());
+        EXPECT_EQ(repo().committedPosition(), before);
+        EXPECT_TRUE(repo().range(before + 1, before + size).empty());
+        auto next = repo().appendCommitted({message(a, ConversationKind::Single, b, "next")});
+        EXPECT_EQ(next, before + 1) << "the connection works on, and the failed batch left no hole";
+    }
+}
+
 TEST_F(MessageHistory, ARolledBackBatchLeavesNoHoleInThePositions) {
     auto a = newUser(), b = newUser();
     auto before = repo().committedPosition();
