@@ -21,6 +21,16 @@ constexpr std::size_t kMaxBytesPerInsert = 4u << 20;
 // count (so this many cached statements).
 constexpr std::size_t kOneTripRows = 16;
 
+// An INSERT of `rows` rows: each row's position is `position(r)` (a parameter, or computed in
+// SQL), its other values are parameters in appendValues' order.
+template <class Position>
+std::string insertRowsSql(std::size_t rows, Position position) {
+    std::string sql =
+        "INSERT INTO messages (pos, id, sender, kind, target, conv_a, conv_b, media, createat, frame) VALUES ";
+    for (std::size_t r = 0; r < rows; ++r) sql.append(r ? ",(" : "(").append(position(r)).append(",?,?,?,?,?,?,?,?,?)");
+    return sql;
+}
+
 // The positions, the rows and the commit in one statement. Its texts differ by row count only:
 // every value is a parameter, and each row's position is computed from the one reserved.
 const std::string& oneTripSql(std::size_t rows) {
@@ -31,12 +41,8 @@ const std::string& oneTripSql(std::size_t rows) {
             sql +=
                 ") WHERE id = 1; IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
                 "'message_seq has no row'; END IF; ";
-            sql +=
-                "INSERT INTO messages (pos, id, sender, kind, target, conv_a, conv_b, media, createat, frame) VALUES ";
-            for (std::size_t r = 0; r < n; ++r) {
-                sql.append(r ? ",(" : "(");
-                sql.append("LAST_INSERT_ID() - ").append(std::to_string(n - 1 - r)).append(",?,?,?,?,?,?,?,?,?)");
-            }
+            sql += insertRowsSql(
+                n, [n](std::size_t r) { return std::string("LAST_INSERT_ID() - ").append(std::to_string(n - 1 - r)); });
             sql.append("; COMMIT; SELECT LAST_INSERT_ID(); END");
             out[n - 1] = std::move(sql);
         }
@@ -48,13 +54,8 @@ const std::string& oneTripSql(std::size_t rows) {
 const std::string& insertSql(std::size_t rows) {
     static const auto texts = [] {
         std::array<std::string, 7> out;
-        for (std::size_t i = 0; i < out.size(); ++i) {
-            std::string sql =
-                "INSERT INTO messages (pos, id, sender, kind, target, conv_a, conv_b, media, createat, frame) VALUES ";
-            for (std::size_t r = 0; r < (std::size_t{1} << i); ++r)
-                sql += r ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)";
-            out[i] = std::move(sql);
-        }
+        for (std::size_t i = 0; i < out.size(); ++i)
+            out[i] = insertRowsSql(std::size_t{1} << i, [](std::size_t) { return "?"; });
         return out;
     }();
     return texts[static_cast<std::size_t>(std::countr_zero(rows))];
