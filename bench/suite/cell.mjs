@@ -80,6 +80,7 @@ async function startNodes(system, n, plan, ctx, dir) {
             dsn: ctx.db.dsn,
             uploadDir: path.join(ctx.workDir, 'upload'),
             logLevel: ctx.chatLogLevel,
+            extraArgs: ctx.chatArgs,
         });
     }
     const fixture = path.join(dir, 'baseline-fixture.json');

@@ -4,7 +4,8 @@
 // BENCH_NODES ("1 2"), BENCH_WORKLOADS ("pairs room burst slow idle connect"),
 // BENCH_ROOM_SIZES ("10 100 1000"), BENCH_DURATION_MS (paced workloads' length),
 // BENCH_THREADS (threads per chat-load process, 2), BENCH_IDLE_MAX_BUSY (0.10: start a run
-// once the CPUs were less busy than this over a second), BENCH_IDLE_WAIT_S (at most this long).
+// once the CPUs were less busy than this over a second), BENCH_IDLE_WAIT_S (at most this long),
+// BENCH_CHAT_ARGS (more flags for every chat node, e.g. "--threads 1"; kept in the results).
 
 const list = (name, fallback) => (process.env[name] ? process.env[name].trim().split(/\s+/) : fallback);
 const num = (name, fallback) => (process.env[name] !== undefined ? Number(process.env[name]) : fallback);
@@ -55,6 +56,7 @@ export function loadConfig() {
         for (const w of ['pairs', 'room', 'slow']) c[w].durationMs = num('BENCH_DURATION_MS');
     }
     c.threads = num('BENCH_THREADS', 2);
+    c.chatArgs = list('BENCH_CHAT_ARGS', []);
     c.idleWait.maxBusy = num('BENCH_IDLE_MAX_BUSY', c.idleWait.maxBusy);
     c.idleWait.limitMs = num('BENCH_IDLE_WAIT_S', c.idleWait.limitMs / 1000) * 1000;
     c.limits = {

@@ -8,7 +8,7 @@
 // BENCH_SERVER_LABEL (what the chat binary was built from, for the record), BENCH_CHAT_LOG_LEVEL
 // (the chat nodes' --log-level, warn); config.mjs lists the matrix's own variables.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,14 @@ function stamp() {
     return `${d.slice(0, 10)}-${d.slice(11, 13)}${d.slice(14, 16)}`;
 }
 
+// Two runs in the same minute keep both results: the later one takes a suffix.
+function freeName(outDir, base) {
+    for (let i = 1; ; i++) {
+        const name = i === 1 ? base : `${base}-${i}`;
+        if (!existsSync(path.join(outDir, `${name}.json`))) return name;
+    }
+}
+
 function summary(r) {
     if (r.error) return `ERROR ${r.error}`;
     const run = r.run;
@@ -89,8 +97,8 @@ function summary(r) {
 
 async function main() {
     const c = loadConfig();
-    const name = (c.quick ? 'quick-' : '') + stamp();
     const outDir = path.resolve(repoDir, process.env.BENCH_OUT ?? 'bench/results');
+    const name = freeName(outDir, (c.quick ? 'quick-' : '') + stamp());
     const workDir = path.join(repoDir, 'var/bench', name);
     rmSync(workDir, { recursive: true, force: true });
     mkdirSync(workDir, { recursive: true });
@@ -109,6 +117,7 @@ async function main() {
         idleSettleMs: c.idleSettleMs,
         // The baseline logs nothing per connection; the chat node logs every open and close at info.
         chatLogLevel: process.env.BENCH_CHAT_LOG_LEVEL ?? 'warn',
+        chatArgs: c.chatArgs,
         log,
     };
     const results = {
