@@ -88,6 +88,7 @@ void Presence::notify(const std::unordered_map<std::int64_t, bool>& flipped) {
                 if (auto r = w.lock()) (online ? frames[r].online : frames[r].offline).push_back(user);
         }
     }
+    // One tick reaches many connections: their strands write the frames, this thread only queues.
     for (const auto& [r, c] : frames)
         r->deliver(std::make_shared<const std::string>(proto::MessageCodec::presence(c.online, c.offline)), 0,
                    Fanout::Many);

@@ -636,8 +636,8 @@ bool ChatSession::wrote(error_code ec, std::size_t frames, bool control) {
         for (std::size_t i = 0; i < frames; ++i) {
             queuedBytes_ -= queue_.front()->size();
             queue_.pop();
-            headSent_ = 0;
         }
+        if (frames > 0) headSent_ = 0;  // a frame begun by writeNow() was the first to leave
         if (syncWaitsForQueue_ && queuedBytes_ <= services_.cfg.maxQueueBytes / 4) {
             syncWaitsForQueue_ = false;
             nextSyncPage = true;
