@@ -63,8 +63,10 @@ void Membership::onGone(const proto::DatagramHeader& h, const std::vector<proto:
                         Clock::time_point now, std::vector<Delivery>& out) {
     auto* peer = peerFor(h, now);
     if (!peer) return;
-    spdlog::warn("bus: node {} no longer holds {} range(s) we missed", h.origin, ranges.size());
-    peer->stream.onGone(ranges, now, out);
+    // Logged only when it costs us something: a Gone is unsequenced, so a replayed one
+    // arrives as often as it is sent and would otherwise write a line each time.
+    if (auto lost = peer->stream.onGone(ranges, now, out))
+        spdlog::warn("bus: node {} no longer holds {} datagram(s) we missed", h.origin, lost);
 }
 
 std::vector<NakRequest> Membership::dueNaks(Clock::time_point now) {

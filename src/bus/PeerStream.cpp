@@ -144,10 +144,13 @@ void PeerStream::skipTo(std::uint64_t seq, Clock::time_point now, std::vector<De
     drain(now, out);
 }
 
-void PeerStream::onGone(const std::vector<SeqRange>& ranges, Clock::time_point now, std::vector<Delivery>& out) {
-    if (!synced()) return;
+std::uint64_t PeerStream::onGone(const std::vector<SeqRange>& ranges, Clock::time_point now,
+                                 std::vector<Delivery>& out) {
+    if (!synced()) return 0;
+    const auto lostBefore = lost_;
     for (const auto& r : ranges)
         if (r.first <= next_ && r.last >= next_) skipTo(r.last + 1, now, out);
+    return lost_ - lostBefore;
 }
 
 void PeerStream::expire(Clock::time_point now, std::vector<Delivery>& out) {

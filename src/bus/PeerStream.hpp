@@ -42,8 +42,9 @@ public:
     Fed onData(const proto::DatagramHeader& h, std::string_view payload, Clock::time_point now,
                std::vector<Delivery>& out);
     void onHeartbeat(std::uint64_t lastSeq, Clock::time_point now, std::vector<Delivery>& out);
-    // The origin no longer has these seqs: skip them.
-    void onGone(const std::vector<proto::SeqRange>& ranges, Clock::time_point now, std::vector<Delivery>& out);
+    // The origin no longer has these seqs: skip them. Returns how many this stream gave up
+    // (0 for a Gone about seqs it has, or one replayed).
+    std::uint64_t onGone(const std::vector<proto::SeqRange>& ranges, Clock::time_point now, std::vector<Delivery>& out);
     // Missing ranges to ask for now, if any (marks the NAK as sent).
     std::vector<proto::SeqRange> dueNak(Clock::time_point now);
     // Gives up a gap older than gapTimeout.

@@ -27,7 +27,8 @@ SharedBytes Sequencer::sealOne(DatagramHeader& h, std::string_view payload) cons
 
 std::vector<SharedBytes> Sequencer::seal(DatagramHeader header, std::string_view payload, Clock::time_point now) {
     if (payload.size() > maxMessage_) return {};
-    std::size_t pieces = payload.empty() ? 1 : (payload.size() + proto::kMaxFragmentPayload - 1) / proto::kMaxFragmentPayload;
+    std::size_t pieces =
+        payload.empty() ? 1 : (payload.size() + proto::kMaxFragmentPayload - 1) / proto::kMaxFragmentPayload;
     std::vector<SharedBytes> out;
     out.reserve(pieces);
     std::lock_guard lock(mutex_);
@@ -37,7 +38,7 @@ std::vector<SharedBytes> Sequencer::seal(DatagramHeader header, std::string_view
         header.fragIndex = static_cast<std::uint16_t>(i);
         auto piece = payload.substr(i * proto::kMaxFragmentPayload, proto::kMaxFragmentPayload);
         auto bytes = sealOne(header, piece);
-        buffer_.push_back({header.seq, bytes, now});
+        buffer_.push_back({header.seq, bytes, now, std::nullopt});
         bufferBytes_ += bytes->size();
         out.push_back(std::move(bytes));
     }
@@ -45,7 +46,8 @@ std::vector<SharedBytes> Sequencer::seal(DatagramHeader header, std::string_view
     return out;
 }
 
-SharedBytes Sequencer::control(proto::DatagramKind kind, std::int64_t target, std::int64_t sender, std::string_view payload) {
+SharedBytes Sequencer::control(proto::DatagramKind kind, std::int64_t target, std::int64_t sender,
+                               std::string_view payload) {
     DatagramHeader h;
     h.kind = kind;
     h.target = target;
@@ -76,7 +78,12 @@ std::vector<SharedBytes> Sequencer::resend(const std::vector<SeqRange>& ranges, 
             gone.push_back({r.first, std::min(r.last, oldest - 1)});
             r.first = oldest;
         }
-        for (auto seq = r.first; seq <= r.last && out.size() < 4096; ++seq) out.push_back(buffer_[seq - oldest].bytes);
+        for (auto seq = r.first; seq <= r.last && out.size() < 4096; ++seq) {
+            auto& stored = buffer_[seq - oldest];
+            if (stored.resent && now - *stored.resent < limits_.resendSpacing) continue;
+            stored.resent = now;
+            out.push_back(stored.bytes);
+        }
     }
     return out;
 }

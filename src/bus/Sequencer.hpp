@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,10 @@ struct RetransmitLimits {
     std::size_t count = 65536;
     std::size_t bytes = 64u << 20;
     std::chrono::seconds age{30};
+    // A seq resent this recently is not resent again: the resend was broadcast, so every node
+    // that asked gets it, and a captured NAK replayed at line rate cannot make this node
+    // flood the LAN. Below the NAK interval, so an asker whose resend was lost gets it again.
+    std::chrono::milliseconds resendSpacing{25};
 };
 
 class Sequencer {
@@ -36,7 +41,8 @@ public:
     std::vector<SharedBytes> seal(proto::DatagramHeader header, std::string_view payload, Clock::time_point now);
     // An unsequenced datagram (Heartbeat carries the latest seq; Nak and Gone carry ranges).
     SharedBytes control(proto::DatagramKind kind, std::int64_t target, std::int64_t sender, std::string_view payload);
-    // Stored datagrams for the requested seqs; seqs no longer stored are added to `gone`.
+    // Stored datagrams for the requested seqs, except those resent within resendSpacing;
+    // seqs no longer stored are added to `gone`.
     std::vector<SharedBytes> resend(const std::vector<proto::SeqRange>& ranges, Clock::time_point now,
                                     std::vector<proto::SeqRange>& gone);
 
@@ -49,6 +55,7 @@ private:
         std::uint64_t seq;
         SharedBytes bytes;
         Clock::time_point sent;
+        std::optional<Clock::time_point> resent;
     };
 
     SharedBytes sealOne(proto::DatagramHeader& header, std::string_view payload) const;

@@ -229,8 +229,10 @@ void Dispatcher::announceWholePresence() {
 }
 
 void Dispatcher::peerChanged(std::uint32_t node, bool present) {
-    // A restarted node holds nobody yet; one that left holds nobody we can reach.
+    // A restarted node holds nobody yet; one that left holds nobody we can reach. A whole
+    // list it was sending in parts will never be finished.
     presence_.forget(node);
+    partialLists_.erase(node);
     // A node that just joined learns who is here.
     if (present) announceWholePresence();
 }

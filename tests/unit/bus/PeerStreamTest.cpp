@@ -252,7 +252,7 @@ TEST_F(PeerStreamTest, ANewGapAfterProgressWaitsItsOwnNakDelay) {
 TEST_F(PeerStreamTest, GoneSkipsExactlyTheGoneSeqsAndCountsThemLost) {
     sendUpTo(6);
     feedAll({1, 4, 6});
-    stream.onGone({{2, 3}}, t0, out);
+    EXPECT_EQ(stream.onGone({{2, 3}}, t0, out), 2u);
     EXPECT_EQ(delivered(), (Strings{"m1", "m4"}));
     EXPECT_EQ(stream.lost(), 2u);
     EXPECT_EQ(stream.nextSeq(), 5u);
@@ -274,11 +274,19 @@ TEST_F(PeerStreamTest, GoneAppliesRangeAfterRangeAcrossHeldDatagrams) {
 TEST_F(PeerStreamTest, GoneForSeqsAlreadyDeliveredChangesNothing) {
     sendUpTo(3);
     feedAll({1, 2});
-    stream.onGone({{1, 2}}, t0, out);
+    EXPECT_EQ(stream.onGone({{1, 2}}, t0, out), 0u);
     EXPECT_EQ(stream.lost(), 0u);
     EXPECT_EQ(stream.nextSeq(), 3u);
     feedAll({3});
     EXPECT_EQ(delivered(), (Strings{"m1", "m2", "m3"}));
+}
+
+TEST_F(PeerStreamTest, AReplayedGoneGivesUpNothingMore) {
+    sendUpTo(6);
+    feedAll({1, 4, 6});
+    EXPECT_EQ(stream.onGone({{2, 3}}, t0, out), 2u);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(stream.onGone({{2, 3}}, t0, out), 0u);
+    EXPECT_EQ(stream.lost(), 2u);
 }
 
 TEST_F(PeerStreamTest, RecoversFromTheOriginsAnswerOfResentAndGoneSeqs) {

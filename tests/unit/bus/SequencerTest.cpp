@@ -248,8 +248,28 @@ TEST_F(SequencerTest, ResendsStoredDatagramsByteForByte) {
     ASSERT_EQ(again.size(), 4u);
     for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(*again[i], *sent[i]) << "seq " << i + 1;
     EXPECT_TRUE(gone.empty());
-    auto some = sequencer.resend({{2, 2}, {4, 4}}, t0, gone);
+    auto some = sequencer.resend({{2, 2}, {4, 4}}, at(RetransmitLimits{}.resendSpacing), gone);
     EXPECT_EQ(seqsOf(some), (std::vector<std::uint64_t>{2, 4}));
+}
+
+TEST_F(SequencerTest, ResendsASeqAgainOnlyAfterTheResendSpacing) {
+    sealMany(sequencer, 4);
+    const auto spacing = RetransmitLimits{}.resendSpacing;
+    EXPECT_EQ(seqsOf(sequencer.resend({{1, 3}}, t0, gone)), range(1, 3));
+    // A second asker, just after: the broadcast resend reached it too.
+    EXPECT_EQ(seqsOf(sequencer.resend({{1, 4}}, at(spacing - milliseconds(1)), gone)), range(4, 4));
+    // An asker whose resend was lost asks again a NAK interval later, and gets it.
+    EXPECT_EQ(seqsOf(sequencer.resend({{1, 3}}, at(spacing), gone)), range(1, 3));
+    EXPECT_TRUE(gone.empty());
+}
+
+TEST_F(SequencerTest, AReplayedNakCannotMakeTheNodeFloodTheLan) {
+    sealMany(sequencer, 100);
+    std::size_t resent = 0;
+    // A captured NAK replayed 10,000 times within one spacing gets its datagrams sent once.
+    for (int i = 0; i < 10000; ++i)
+        resent += sequencer.resend({{1, 100}}, t0 + std::chrono::microseconds(i), gone).size();
+    EXPECT_EQ(resent, 100u);
 }
 
 TEST_F(SequencerTest, IgnoresSeqsBeyondTheLastOneSent) {
