@@ -91,7 +91,7 @@ ChatSession::ChatSession(beast::tcp_stream&& stream, auth::Identity identity, st
       services_(services),
       client_(std::move(client)),
       opened_(std::chrono::steady_clock::now()),
-      sync_(services_.cfg.maxQueueBytes) {}
+      sync_(services_.cfg.maxQueueBytes / 2) {}
 
 ChatSession::~ChatSession() = default;
 
@@ -198,6 +198,9 @@ void ChatSession::receive() {
 }
 
 void ChatSession::readInbox() {
+    // A handler that ran before this posted parse may have ended the connection: what is
+    // left unread must not register anything (a presence watch) for a session that is gone.
+    if (!socket_.is_open()) return;
     while (inboxPos_ < inbox_.size()) {
         auto [event, taken] = reader_.feed(std::string_view(inbox_).substr(inboxPos_));
         inboxPos_ += taken;
@@ -212,7 +215,7 @@ void ChatSession::readInbox() {
 bool ChatSession::onEvent(Event event) {
     switch (event) {
         case Event::Ping:
-            if (!closeQueued_) sendControl(FrameHeader::kPong, reader_.control());
+            answerPing();
             return true;
         case Event::Close:
             onPeerClose();
@@ -438,19 +441,27 @@ ChatSession::SyncPage ChatSession::readSyncPage(store::Connection& c, std::int64
 void ChatSession::onSyncPage(SyncPage page) {
     pageInFlight_ = false;
     if (closing_) return;
-    const bool more = page.more;
+    bool more = page.more;
     {
         std::lock_guard lock(queueMutex_);
         if (stopped_) return;
         sync_.skipTo(page.after);  // a recent-only sync starts there
+        // The history fills at most half of the queue bound (and the hold the other half), so
+        // a page of long messages never makes the live frames after it look like a slow
+        // consumer's. What does not fit comes with the next page, read after the last sent.
+        std::size_t taken = 0;
         for (const auto& m : page.messages) {
+            if (taken > 0 && queuedBytes_ + m.frame.size() > services_.cfg.maxQueueBytes / 2) break;
             enqueue(std::make_shared<const std::string>(proto::MessageCodec::withPos(m.frame, m.pos)));
             sync_.sent(m.pos);
+            ++taken;
         }
+        const bool cut = taken < page.messages.size();
+        more = more || cut;
         if (!more) sync_.reachedEnd(page.committed);
-        services_.metrics.syncFrames.fetch_add(page.messages.size(), std::memory_order_relaxed);
+        services_.metrics.syncFrames.fetch_add(taken, std::memory_order_relaxed);
         // A long history goes out a page at a time, each once the previous one has drained.
-        if (more && queuedBytes_ > services_.cfg.maxQueueBytes / 2) {
+        if (more && (cut || queuedBytes_ > services_.cfg.maxQueueBytes / 2)) {
             syncWaitsForQueue_ = true;
             return;
         }
@@ -461,13 +472,16 @@ void ChatSession::onSyncPage(SyncPage page) {
 
 void ChatSession::finishSync() {
     std::lock_guard lock(queueMutex_);
+    // cmd 13 names what is queued before it: the held frames after it carry their own
+    // positions, and a device cut off before they leave must not skip them on reconnecting.
+    const auto syncedTo = sync_.last();
     auto held = sync_.finish();
     if (!held) {
         // Live frames overflowed the hold while paging: the history has them, page on.
         net::post(socket_.get_executor(), [self = shared_from_this()] { self->fetchSyncPage(); });
         return;
     }
-    enqueue(std::make_shared<const std::string>(proto::MessageCodec::syncEnd(sync_.last())));
+    enqueue(std::make_shared<const std::string>(proto::MessageCodec::syncEnd(syncedTo)));
     for (auto& frame : *held) enqueue(std::move(frame));
 }
 
@@ -562,6 +576,7 @@ void ChatSession::doWrite() {
             control = !control_.empty() && headSent_ == 0;
             if (control) {
                 controlInFlight_ = std::exchange(control_, {});
+                pongAt_.reset();
                 closeInFlight_ = closeQueued_;
                 batch_.push_back(net::buffer(controlInFlight_));
             }
@@ -683,6 +698,23 @@ void ChatSession::sendControl(unsigned char opcode, std::string_view payload) {
     std::string frame(reinterpret_cast<const char*>(header.data()), header.size());
     frame.append(payload);
     sendRaw(std::move(frame));
+}
+
+// Only the latest ping is answered while a pong still waits to be written (RFC 6455 5.5.3):
+// a peer that pings without reading cannot make the unsent pongs grow.
+void ChatSession::answerPing() {
+    if (closeQueued_ || !socket_.is_open()) return;
+    const auto payload = reader_.control();
+    auto header = FrameHeader::of(FrameHeader::kPong, payload.size());
+    std::string pong(reinterpret_cast<const char*>(header.data()), header.size());
+    pong.append(payload);
+    if (pongAt_) {
+        control_.replace(pongAt_->first, pongAt_->second, pong);
+        pongAt_->second = pong.size();
+        return;
+    }
+    pongAt_.emplace(control_.size(), pong.size());
+    sendRaw(std::move(pong));
 }
 
 // A close frame's body: the code in two bytes, then as much of the reason as fits.

@@ -84,6 +84,7 @@ private:
     bool idle() const;                             // queueMutex_ held
     void writeNow(const hub::SharedFrame& frame);  // queueMutex_ held
     void sendControl(unsigned char opcode, std::string_view payload);
+    void answerPing();
     void sendClose(std::uint16_t code, std::string_view reason);
     void sendRaw(std::string bytes);
     void doWrite();
@@ -135,6 +136,7 @@ private:
     std::vector<FrameHeader> batchHeaders_;
     std::vector<boost::asio::const_buffer> batch_;
     std::string control_;
+    std::optional<std::pair<std::size_t, std::size_t>> pongAt_;  // an unsent pong in control_: offset, size
     std::string controlInFlight_;
     bool closeQueued_ = false;      // no data frame may follow a close frame
     bool closeInFlight_ = false;    // the close frame is in the write in flight

@@ -314,6 +314,28 @@ test('a device with no position gets only the recent part of its stream', async 
     }
 });
 
+test('a sync of long messages comes in pages cut to half the queue bound: whole, in order, once, and the device stays connected', async () => {
+    const small = await startNode({ nodeId: 15, busPort, uploadDir: n1.uploadDir, extraArgs: ['--max-queue', '128k'] });
+    try {
+        const alice = await registerUser(n1, {});
+        const bob = await registerUser(small, {});
+        const a = await connect(n1, alice);
+        // 40 frames of ~8 KB: 320 KB, where one page of 100 would be 2.5 times the queue bound.
+        const acks = await stream(a, 40, (i) => ({ cmd: 10, dstid: bob.id, media: 1, content: `${i}:`.padEnd(8000, 'x') }));
+        const b = await connect(small, bob);
+        const end = b.frames.findIndex((f) => f.cmd === 13);
+        assertExactlyOnceInOrder(chatFrames(b).filter((f) => b.frames.indexOf(f) < end), new Set(acks.map((x) => x.id)), 'bob');
+        assert.equal(b.frames[end].pos, acks[39].pos);
+        // Live frames still reach it after the catch-up.
+        const live = await send(a, { cmd: 10, dstid: bob.id, media: 1, content: 'after' });
+        assert.equal((await b.next((f) => isChat(f) && f.id === live.id, WAIT)).pos, live.pos);
+        a.close();
+        b.close();
+    } finally {
+        await small.stop();
+    }
+});
+
 test('the sender gets an ack with the position, and its other devices get the message', async () => {
     const alice = await registerUser(n1, {});
     const bob = await registerUser(n2, {});
