@@ -5,6 +5,7 @@
 #include "auth/Authenticator.hpp"
 #include "auth/LoginLimiter.hpp"
 #include "auth/PasswordHasher.hpp"
+#include "auth/RegistrationThrottle.hpp"
 #include "config/Config.hpp"
 #include "hub/Dispatcher.hpp"
 #include "hub/KnownUsers.hpp"
@@ -18,6 +19,7 @@ struct ApiContext {
     store::Database& db;
     auth::Authenticator& auth;
     auth::LoginLimiter& limiter;
+    auth::RegistrationThrottle& registrations;
     const auth::PasswordHasher& hasher;
     hub::Dispatcher& dispatcher;
     hub::KnownUsers& knownUsers;

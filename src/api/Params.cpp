@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/Reply.hpp"
+#include "api/Validate.hpp"
 #include "http/UrlCodec.hpp"
 #include "proto/FrameParser.hpp"
 
@@ -48,11 +49,18 @@ Params Params::of(const http::Request& request) {
     return p;
 }
 
-std::optional<std::string> Params::text(const std::string& name) const {
+std::optional<std::string> Params::raw(const std::string& name) const {
     if (wrongType_.contains(name)) throw ApiError(400, name + " must be a string");
     auto it = values_.find(name);
     if (it == values_.end()) return std::nullopt;
     return it->second;
+}
+
+std::optional<std::string> Params::text(const std::string& name) const {
+    auto v = raw(name);
+    // A JSON body is checked by its parser; a form or query can carry any byte, e.g. %FF.
+    if (v && !Validate::isUtf8(*v)) throw ApiError(400, name + " must be valid UTF-8");
+    return v;
 }
 
 std::string Params::required(const std::string& name) const {
@@ -61,8 +69,14 @@ std::string Params::required(const std::string& name) const {
     return *v;
 }
 
+std::string Params::secret(const std::string& name) const {
+    auto v = raw(name);
+    if (!v || v->empty()) throw ApiError(400, name + " is required");
+    return *v;
+}
+
 std::optional<std::int64_t> Params::id(const std::string& name) const {
-    auto v = text(name);
+    auto v = raw(name);
     if (!v || v->empty()) return std::nullopt;
     std::int64_t n = 0;
     auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
@@ -78,7 +92,7 @@ std::int64_t Params::requiredId(const std::string& name) const {
 }
 
 std::optional<std::uint64_t> Params::position(const std::string& name) const {
-    auto v = text(name);
+    auto v = raw(name);
     if (!v || v->empty()) return std::nullopt;
     auto pos = proto::FrameParser::position(*v);
     if (!pos) throw ApiError(400, name + " must be a stream position (a whole number)");
@@ -86,7 +100,7 @@ std::optional<std::uint64_t> Params::position(const std::string& name) const {
 }
 
 std::size_t Params::count(const std::string& name, std::size_t min, std::size_t max, std::size_t fallback) const {
-    auto v = text(name);
+    auto v = raw(name);
     if (!v || v->empty()) return fallback;
     std::size_t n = 0;
     auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);

@@ -1,6 +1,8 @@
 // Input rules shared by the account and contact endpoints; each throws ApiError(400).
 #pragma once
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace chat::api {
 
@@ -9,8 +11,14 @@ public:
     static void mobile(const std::string& v);
     static void password(const std::string& v);
     static void name(const std::string& field, const std::string& v, std::size_t minChars, std::size_t maxChars);
-    static void link(const std::string& field, const std::string& v);  // "" or a safe URL
+    // "" or a safe URL that fits the avatar and icon columns.
+    static void link(const std::string& field, const std::string& v);
     static std::size_t utf8Chars(const std::string& v);
+    // Well-formed UTF-8: no stray or missing continuation bytes, overlong forms, surrogates or
+    // code points above U+10FFFF; what MariaDB's utf8mb4 accepts.
+    static bool isUtf8(std::string_view v);
+
+    static constexpr std::size_t kMaxLinkChars = 512;  // users.avatar and communities.icon: VARCHAR(512)
 };
 
 }  // namespace chat::api

@@ -1,75 +1,68 @@
-// Sliding-window failed-login counters; see LoginLimiter.hpp.
+// Failed-login counters with attempts in flight; see LoginLimiter.hpp.
 #include "auth/LoginLimiter.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace chat::auth {
 
 using std::chrono::seconds;
 using Clock = LoginLimiter::Clock;
 
-LoginLimiter::FailureLog::FailureLog(unsigned limit, seconds window, std::size_t maxTracked)
-    : limit_(limit), window_(window), maxTracked_(maxTracked) {}
+LoginLimiter::Attempt::Attempt(LoginLimiter& limiter, std::string mobile, std::string address)
+    : limiter_(&limiter), mobile_(std::move(mobile)), address_(std::move(address)) {}
 
-// A failure counts while it is younger than the window.
-void LoginLimiter::FailureLog::prune(Entry& entry, Clock::time_point now) const {
-    while (!entry.failures.empty() && now - entry.failures.front() >= window_) entry.failures.pop_front();
+LoginLimiter::Attempt::Attempt(Attempt&& other) noexcept
+    : limiter_(std::exchange(other.limiter_, nullptr)),
+      mobile_(std::move(other.mobile_)),
+      address_(std::move(other.address_)) {}
+
+LoginLimiter::Attempt::~Attempt() {
+    if (limiter_) limiter_->settle(*this, Outcome::Released, Clock::now());
 }
 
-LoginLimiter::Clock::duration LoginLimiter::FailureLog::wait(const std::string& key, Clock::time_point now) {
-    if (limit_ == 0) return Clock::duration::zero();
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return Clock::duration::zero();
-    Entry& entry = it->second;
-    prune(entry, now);
-    if (entry.failures.empty()) {
-        recency_.erase(entry.recency);
-        entries_.erase(it);
-        return Clock::duration::zero();
-    }
-    if (entry.failures.size() < limit_) return Clock::duration::zero();
-    // The attempt is allowed again once the oldest counted failure leaves the window.
-    return std::min<Clock::duration>(entry.failures.front() + window_ - now, window_);
+void LoginLimiter::Attempt::failed(Clock::time_point now) {
+    if (auto* limiter = std::exchange(limiter_, nullptr)) limiter->settle(*this, Outcome::Failed, now);
 }
 
-void LoginLimiter::FailureLog::add(const std::string& key, Clock::time_point now) {
-    if (limit_ == 0) return;
-    auto [it, inserted] = entries_.try_emplace(key);
-    Entry& entry = it->second;
-    if (inserted) {
-        recency_.push_front(key);
-    } else {
-        recency_.splice(recency_.begin(), recency_, entry.recency);
-    }
-    entry.recency = recency_.begin();
-    prune(entry, now);
-    entry.failures.push_back(now);
-    // Older failures beyond the limit can never change the answer: the limit is reached either way.
-    while (entry.failures.size() > limit_) entry.failures.pop_front();
-
-    while (entries_.size() > maxTracked_) {
-        entries_.erase(recency_.back());
-        recency_.pop_back();
-    }
-}
-
-void LoginLimiter::FailureLog::clear(const std::string& key) {
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return;
-    recency_.erase(it->second.recency);
-    entries_.erase(it);
+void LoginLimiter::Attempt::succeeded(Clock::time_point now) {
+    if (auto* limiter = std::exchange(limiter_, nullptr)) limiter->settle(*this, Outcome::Succeeded, now);
 }
 
 LoginLimiter::LoginLimiter(Limits limits)
     : mobiles_(limits.perMobile, limits.mobileWindow, limits.maxTracked),
       addresses_(limits.perAddress, limits.addressWindow, limits.maxTracked) {}
 
+Clock::duration LoginLimiter::waitLocked(const std::string& mobile, const std::string& address, Clock::time_point now) {
+    return std::max(mobiles_.wait(mobile, now), addresses_.wait(address, now));
+}
+
+LoginLimiter::Admission LoginLimiter::admit(const std::string& mobile, const std::string& address,
+                                            Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    if (auto wait = waitLocked(mobile, address, now); wait > Clock::duration::zero())
+        return Admission{std::nullopt, WindowLog::retryAfter(wait)};
+    // Counted under the same lock as the check: the next caller already sees this attempt.
+    mobiles_.begin(mobile, now);
+    addresses_.begin(address, now);
+    return Admission{Attempt(*this, mobile, address), seconds::zero()};
+}
+
+void LoginLimiter::settle(const Attempt& attempt, Outcome outcome, Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    mobiles_.end(attempt.mobile_);
+    addresses_.end(attempt.address_);
+    if (outcome == Outcome::Failed) {
+        mobiles_.add(attempt.mobile_, now);
+        addresses_.add(attempt.address_, now);
+    } else if (outcome == Outcome::Succeeded) {
+        mobiles_.clear(attempt.mobile_);
+    }
+}
+
 seconds LoginLimiter::retryAfter(const std::string& mobile, const std::string& address, Clock::time_point now) {
     std::lock_guard lock(mutex_);
-    Clock::duration wait = std::max(mobiles_.wait(mobile, now), addresses_.wait(address, now));
-    if (wait <= Clock::duration::zero()) return seconds::zero();
-    // Round up so a client that waits exactly as told is not refused again.
-    return std::max(std::chrono::ceil<seconds>(wait), seconds(1));
+    return WindowLog::retryAfter(waitLocked(mobile, address, now));
 }
 
 void LoginLimiter::recordFailure(const std::string& mobile, const std::string& address, Clock::time_point now) {

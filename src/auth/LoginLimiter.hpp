@@ -1,19 +1,24 @@
 // Throttles password guessing: counts failed logins per mobile and per client address in
-// sliding windows. Used by the login handler before it checks a password. Thread-safe.
+// sliding windows. The login handler admits each attempt on the network thread before it
+// queues the password check; the attempt counts as in flight from then until the check on a
+// database thread settles it, so a burst of parallel logins cannot all pass one check: for
+// each mobile and each address, attempts in flight plus recent failures never exceed the
+// limit. A failed attempt becomes a recorded failure, a successful one is released and clears
+// its mobile's failures. Thread-safe.
 #pragma once
 #include <chrono>
 #include <cstddef>
-#include <deque>
-#include <list>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <unordered_map>
+
+#include "auth/WindowLog.hpp"
 
 namespace chat::auth {
 
 class LoginLimiter {
 public:
-    using Clock = std::chrono::steady_clock;
+    using Clock = WindowLog::Clock;
 
     struct Limits {
         unsigned perMobile = 10;  // 0 disables the per-mobile check
@@ -23,9 +28,38 @@ public:
         std::size_t maxTracked = 100000;  // keys remembered per kind; oldest forgotten first
     };
 
+    // An admitted login attempt, in flight until settled by failed() or succeeded(). One that
+    // is dropped unsettled just frees its place: its password was never checked (the database
+    // was busy or failed). Must not outlive its limiter.
+    class Attempt {
+    public:
+        Attempt(Attempt&& other) noexcept;
+        Attempt& operator=(Attempt&&) = delete;
+        ~Attempt();
+
+        void failed(Clock::time_point now = Clock::now());
+        void succeeded(Clock::time_point now = Clock::now());
+
+    private:
+        friend class LoginLimiter;
+        Attempt(LoginLimiter& limiter, std::string mobile, std::string address);
+
+        LoginLimiter* limiter_;  // null once settled or moved from
+        std::string mobile_;
+        std::string address_;
+    };
+
+    struct Admission {
+        std::optional<Attempt> attempt;      // set when admitted
+        std::chrono::seconds retryAfter{0};  // set when refused
+    };
+
     explicit LoginLimiter(Limits limits);
 
-    // How long the caller must wait; zero when a login attempt may proceed.
+    // Admits an attempt, counting it in flight at once, or says how long to wait.
+    Admission admit(const std::string& mobile, const std::string& address, Clock::time_point now = Clock::now());
+
+    // How long the caller must wait; zero when a login attempt may proceed. Only looks.
     std::chrono::seconds retryAfter(const std::string& mobile, const std::string& address,
                                     Clock::time_point now = Clock::now());
     void recordFailure(const std::string& mobile, const std::string& address, Clock::time_point now = Clock::now());
@@ -38,32 +72,13 @@ public:
     std::size_t trackedAddresses() const;
 
 private:
-    // Failure times per key for one kind of key, least recently updated key at the back.
-    class FailureLog {
-    public:
-        FailureLog(unsigned limit, std::chrono::seconds window, std::size_t maxTracked);
-        Clock::duration wait(const std::string& key, Clock::time_point now);
-        void add(const std::string& key, Clock::time_point now);
-        void clear(const std::string& key);
-        std::size_t size() const { return entries_.size(); }
-
-    private:
-        struct Entry {
-            std::deque<Clock::time_point> failures;  // oldest first, at most limit_ long
-            std::list<std::string>::iterator recency;
-        };
-        void prune(Entry& entry, Clock::time_point now) const;
-
-        unsigned limit_;
-        std::chrono::seconds window_;
-        std::size_t maxTracked_;
-        std::unordered_map<std::string, Entry> entries_;
-        std::list<std::string> recency_;  // front: most recently updated
-    };
+    enum class Outcome { Released, Failed, Succeeded };
+    void settle(const Attempt& attempt, Outcome outcome, Clock::time_point now);
+    Clock::duration waitLocked(const std::string& mobile, const std::string& address, Clock::time_point now);
 
     mutable std::mutex mutex_;
-    FailureLog mobiles_;
-    FailureLog addresses_;
+    WindowLog mobiles_;
+    WindowLog addresses_;
 };
 
 }  // namespace chat::auth

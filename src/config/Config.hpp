@@ -80,6 +80,10 @@ struct Config {
     Seconds loginMobileWindow{300};
     unsigned loginFailuresPerAddress = 30;
     Seconds loginAddressWindow{60};
+    // Each registration costs a PBKDF2 hash and a row: enough for a family behind one NAT,
+    // too few to fill the table or the hashing threads.
+    unsigned registrationsPerAddress = 20;
+    Seconds registrationWindow{600};
     std::vector<std::string> trustedProxies{"127.0.0.1", "::1"};
     std::vector<std::string> allowedOrigins;  // empty: the request's own Host only
 

@@ -30,13 +30,21 @@ Response notFound() {
     return Response::json(404, R"({"code":-1,"msg":"not found"})");
 }
 
+// The root as resolve() compares it, element by element, with canonical file paths. A trailing
+// separator would leave an empty last element that no file path has; weakly_canonical keeps it
+// for a folder that does not exist yet (uploads create theirs later), and every request under
+// it would 404 for good.
+fs::path normalisedRoot(const fs::path& root) {
+    std::error_code ec;
+    fs::path normal = root.lexically_normal();
+    if (!normal.has_filename() && normal.has_relative_path()) normal = normal.parent_path();
+    auto canonical = fs::weakly_canonical(normal, ec);
+    return ec ? normal : canonical;
+}
+
 }  // namespace
 
-StaticFiles::StaticFiles(fs::path root, std::string prefix) : root_(std::move(root)), prefix_(std::move(prefix)) {
-    std::error_code ec;
-    auto canonical = fs::weakly_canonical(root_, ec);
-    if (!ec) root_ = canonical;
-}
+StaticFiles::StaticFiles(fs::path root, std::string prefix) : root_(normalisedRoot(root)), prefix_(std::move(prefix)) {}
 
 std::optional<fs::path> StaticFiles::resolve(const std::string& path) const {
     if (!path.starts_with(prefix_)) return std::nullopt;

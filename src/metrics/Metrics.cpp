@@ -117,6 +117,8 @@ std::string Metrics::render() const {
            read(httpRequests));
     scalar(out, "chat_logins_rate_limited_total", "counter", "Logins refused by the failed-login limiter.",
            read(loginsRateLimited));
+    scalar(out, "chat_registrations_rate_limited_total", "counter",
+           "Registrations refused by the per-address registration throttle.", read(registrationsRateLimited));
     scalar(out, "chat_uploads_total", "counter", "Files stored by /attach/upload.", read(uploads));
     header(out, "chat_db_latency_seconds", "histogram", "Database job latency, queueing included.");
     dbLatency.render(out, "chat_db_latency_seconds");

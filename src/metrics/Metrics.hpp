@@ -60,6 +60,7 @@ public:
     std::array<Counter, static_cast<std::size_t>(ErrorKind::Count)> errors{};
     Counter httpRequests{0};
     Counter loginsRateLimited{0};
+    Counter registrationsRateLimited{0};
     Counter uploads{0};
     Histogram dbLatency;
     Counter historyStored{0};        // messages committed to the history

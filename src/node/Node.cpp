@@ -23,6 +23,13 @@ auth::LoginLimiter::Limits limitsOf(const config::Config& c) {
     return l;
 }
 
+auth::RegistrationThrottle::Limits registrationLimitsOf(const config::Config& c) {
+    auth::RegistrationThrottle::Limits l;
+    l.perAddress = c.registrationsPerAddress;
+    l.window = c.registrationWindow;
+    return l;
+}
+
 unsigned threadCount(const config::Config& c) {
     return c.threads ? c.threads : std::max(1u, std::thread::hardware_concurrency());
 }
@@ -92,6 +99,7 @@ Node::Node(const config::Config& cfg)
       db_(cfg, metrics_),
       auth_(db_, cfg.tokenCacheTtl),
       limiter_(limitsOf(cfg)),
+      registrations_(registrationLimitsOf(cfg)),
       hasher_(cfg.pbkdf2Iterations),
       ids_(cfg.nodeId, cfg.clockOffsetMs),
       presence_(cfg.nodeId),
@@ -104,9 +112,16 @@ Node::Node(const config::Config& cfg)
               return journal(m, frame, std::move(done));
           },
           [this](std::uint64_t first, std::uint64_t last) { fetchStream(first, last); }, metrics_),
-      apiContext_{cfg,         db_,      auth_,
-                  limiter_,    hasher_,  dispatcher_,
-                  knownUsers_, metrics_, [this](std::function<void()> job) { net::post(files_, std::move(job)); }},
+      apiContext_{cfg,
+                  db_,
+                  auth_,
+                  limiter_,
+                  registrations_,
+                  hasher_,
+                  dispatcher_,
+                  knownUsers_,
+                  metrics_,
+                  [this](std::function<void()> job) { net::post(files_, std::move(job)); }},
       userApi_(apiContext_),
       contactApi_(apiContext_),
       messageApi_(apiContext_),

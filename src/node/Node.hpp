@@ -18,6 +18,7 @@
 #include "auth/Authenticator.hpp"
 #include "auth/LoginLimiter.hpp"
 #include "auth/PasswordHasher.hpp"
+#include "auth/RegistrationThrottle.hpp"
 #include "bus/UdpBus.hpp"
 #include "config/Config.hpp"
 #include "http/Listener.hpp"
@@ -64,6 +65,7 @@ private:
     store::Database db_;
     auth::Authenticator auth_;
     auth::LoginLimiter limiter_;
+    auth::RegistrationThrottle registrations_;
     auth::PasswordHasher hasher_;
     proto::IdGenerator ids_;
     hub::KnownUsers knownUsers_;

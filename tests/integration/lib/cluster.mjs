@@ -134,6 +134,9 @@ async function startNodeOnce(opts) {
         '--web-dir', path.join(repoDir, 'web'),
         '--upload-dir', uploadDir,
         '--pbkdf2-iterations', '1000',
+        // Every test registers its users from 127.0.0.1, more than the default 20 per 10 minutes;
+        // the throttle itself is tested in tests/unit/api/UserApiTest.cpp.
+        '--registrations-per-address', '100000',
         '--log-level', 'debug',
         ...(opts.extraArgs ?? []),
     ];

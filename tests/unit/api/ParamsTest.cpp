@@ -157,3 +157,28 @@ TEST(Params, RequiredIdRefusesAMissingId) {
     EXPECT_EQ(e.status, 400);
     EXPECT_EQ(std::string(e.what()), "dstid is required");
 }
+
+TEST(Params, RefusesTextThatIsNotUtf8NamingTheField) {
+    for (const char* body : {"memo=%FF", "memo=ok%C0%AF", "memo=%ED%A0%80", "memo=%E4%BD"}) {
+        auto e = errorOf([&] { Params::of(form(body)).text("memo"); });
+        EXPECT_EQ(e.status, 400) << body;
+        EXPECT_EQ(std::string(e.what()), "memo must be valid UTF-8") << body;
+    }
+    auto e = errorOf([] { Params::of(request("nickname=%FE")).required("nickname"); });
+    EXPECT_EQ(std::string(e.what()), "nickname must be valid UTF-8");
+}
+
+TEST(Params, ReadsUtf8TextAndLeavesMalformedFieldsThatAreNotReadAlone) {
+    auto p = Params::of(form("name=%E4%BD%A0%F0%9F%98%80&junk=%FF"));
+    EXPECT_EQ(p.text("name"), "\xe4\xbd\xa0\xf0\x9f\x98\x80");
+    EXPECT_EQ(errorOf([&] { p.text("junk"); }).status, 400);
+}
+
+TEST(Params, ReadsASecretAsRawBytes) {
+    // A password is hashed, never stored: one chosen before text had to be UTF-8 still works.
+    auto p = Params::of(form("passwd=%E9t%E9%E9t%E9&empty="));
+    EXPECT_EQ(p.secret("passwd"), "\xe9t\xe9\xe9t\xe9");
+    EXPECT_EQ(std::string(errorOf([&] { p.secret("empty"); }).what()), "empty is required");
+    EXPECT_EQ(std::string(errorOf([&] { p.secret("missing"); }).what()), "missing is required");
+    EXPECT_EQ(errorOf([] { Params::of(json(R"({"passwd":[1]})")).secret("passwd"); }).status, 400);
+}

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "auth/LoginLimiter.hpp"
 
@@ -13,6 +14,11 @@ const LoginLimiter::Clock::time_point kStart{std::chrono::hours(1000)};
 
 LoginLimiter::Limits defaults() {
     return LoginLimiter::Limits{};
+}
+
+// prefix followed by n, e.g. "a7".
+std::string numbered(const char* prefix, int n) {
+    return std::string(prefix).append(std::to_string(n));
 }
 
 void fail(LoginLimiter& limiter, const std::string& mobile, const std::string& address, int times,
@@ -143,6 +149,111 @@ TEST(LoginLimiter, ForgetsKeysWhoseFailuresHaveAllExpired) {
     limiter.recordFailure("m", "a", kStart);
     EXPECT_EQ(limiter.trackedMobiles(), 1u);
     EXPECT_EQ(limiter.retryAfter("m", "a", kStart + seconds(300)), seconds(0));
+    EXPECT_EQ(limiter.trackedMobiles(), 0u);
+    EXPECT_EQ(limiter.trackedAddresses(), 0u);
+}
+
+TEST(LoginLimiter, AdmitsNoMoreAttemptsInFlightThanTheLimitOfAMobile) {
+    // A burst of parallel logins: every admission comes before any password check finishes.
+    LoginLimiter limiter({.perMobile = 4, .perAddress = 0});
+    std::vector<LoginLimiter::Attempt> admitted;
+    int refused = 0;
+    for (int i = 0; i < 4 + 5; ++i) {
+        auto admission = limiter.admit("m", numbered("a", i), kStart);
+        if (admission.attempt) {
+            admitted.push_back(std::move(*admission.attempt));
+        } else {
+            EXPECT_GT(admission.retryAfter, seconds(0));
+            ++refused;
+        }
+    }
+    EXPECT_EQ(admitted.size(), 4u);
+    EXPECT_EQ(refused, 5);
+}
+
+TEST(LoginLimiter, AdmitsNoMoreAttemptsInFlightThanTheLimitOfAnAddress) {
+    LoginLimiter limiter({.perMobile = 0, .perAddress = 3});
+    std::vector<LoginLimiter::Attempt> admitted;
+    for (int i = 0; i < 8; ++i) {
+        auto admission = limiter.admit(numbered("m", i), "a", kStart);
+        if (admission.attempt) admitted.push_back(std::move(*admission.attempt));
+    }
+    EXPECT_EQ(admitted.size(), 3u);
+    EXPECT_TRUE(limiter.admit("m0", "b", kStart).attempt);  // another address is not held back
+}
+
+TEST(LoginLimiter, CountsAttemptsInFlightTogetherWithRecentFailures) {
+    LoginLimiter limiter({.perMobile = 3});
+    fail(limiter, "m", "a", 2, kStart);
+    auto first = limiter.admit("m", "a", kStart + seconds(10));
+    ASSERT_TRUE(first.attempt);
+    auto second = limiter.admit("m", "a", kStart + seconds(10));
+    EXPECT_FALSE(second.attempt);
+    // The first recorded failure leaves the window first and makes room.
+    EXPECT_EQ(second.retryAfter, seconds(290));
+    EXPECT_EQ(limiter.retryAfter("m", "a", kStart + seconds(10)), seconds(290));
+}
+
+TEST(LoginLimiter, AsksToComeBackSoonWhenOnlyAttemptsInFlightFillTheLimit) {
+    LoginLimiter limiter({.perMobile = 1});
+    auto first = limiter.admit("m", "a", kStart);
+    ASSERT_TRUE(first.attempt);
+    EXPECT_EQ(limiter.admit("m", "a", kStart).retryAfter, seconds(1));
+}
+
+TEST(LoginLimiter, AFailedAttemptBecomesARecordedFailure) {
+    LoginLimiter limiter({.perMobile = 2});
+    for (int i = 0; i < 2; ++i) {
+        auto admission = limiter.admit("m", "a", kStart);
+        ASSERT_TRUE(admission.attempt);
+        admission.attempt->failed(kStart);
+    }
+    EXPECT_FALSE(limiter.admit("m", "a", kStart + seconds(1)).attempt);
+    EXPECT_EQ(limiter.retryAfter("m", "a", kStart + seconds(1)), seconds(299));
+    EXPECT_TRUE(limiter.admit("m", "a", kStart + seconds(300)).attempt);
+}
+
+TEST(LoginLimiter, ASuccessfulAttemptIsReleasedAndClearsItsMobile) {
+    LoginLimiter limiter({.perMobile = 2});
+    fail(limiter, "m", "a", 1, kStart);
+    auto admission = limiter.admit("m", "a", kStart);
+    ASSERT_TRUE(admission.attempt);
+    admission.attempt->succeeded(kStart);
+    for (int i = 0; i < 2; ++i) EXPECT_TRUE(limiter.admit("m", "a", kStart).attempt);
+}
+
+TEST(LoginLimiter, AnAttemptDroppedUnsettledOnlyFreesItsPlace) {
+    // Its password was never checked (the database was busy): neither a failure nor a success.
+    LoginLimiter limiter({.perMobile = 2});
+    fail(limiter, "m", "a", 1, kStart);
+    { auto dropped = limiter.admit("m", "a", kStart); }
+    auto again = limiter.admit("m", "a", kStart);
+    EXPECT_TRUE(again.attempt);
+    EXPECT_FALSE(limiter.admit("m", "a", kStart).attempt);
+}
+
+TEST(LoginLimiter, SettlesAnAttemptOnce) {
+    LoginLimiter limiter({.perMobile = 2});
+    {
+        auto admission = limiter.admit("m", "a", kStart);
+        ASSERT_TRUE(admission.attempt);
+        auto moved = std::move(*admission.attempt);
+        moved.failed(kStart);
+        moved.failed(kStart);
+        moved.succeeded(kStart);
+    }
+    EXPECT_EQ(limiter.retryAfter("m", "a", kStart), seconds(0));  // one failure of two
+    limiter.recordFailure("m", "a", kStart);
+    EXPECT_EQ(limiter.retryAfter("m", "a", kStart), seconds(300));
+}
+
+TEST(LoginLimiter, ForgetsAKeyOnceItsAttemptsAreSettledAndItsFailuresExpired) {
+    LoginLimiter limiter(defaults());
+    {
+        auto admission = limiter.admit("m", "a", kStart);
+        EXPECT_EQ(limiter.trackedMobiles(), 1u);
+        EXPECT_EQ(limiter.trackedAddresses(), 1u);
+    }
     EXPECT_EQ(limiter.trackedMobiles(), 0u);
     EXPECT_EQ(limiter.trackedAddresses(), 0u);
 }

@@ -80,6 +80,8 @@ TEST_F(ConfigLoaderTest, UsesTheDocumentedDefaultsWithoutArguments) {
     EXPECT_EQ(c.loginMobileWindow, seconds(300));
     EXPECT_EQ(c.loginFailuresPerAddress, 30u);
     EXPECT_EQ(c.loginAddressWindow, seconds(60));
+    EXPECT_EQ(c.registrationsPerAddress, 20u);
+    EXPECT_EQ(c.registrationWindow, seconds(600));
     EXPECT_EQ(c.trustedProxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
     EXPECT_TRUE(c.allowedOrigins.empty());
     EXPECT_EQ(c.tokenCacheTtl, seconds(30));
@@ -308,12 +310,29 @@ TEST_F(ConfigLoaderTest, HelpListsEveryDocumentedOption) {
                              "--login-mobile-window",
                              "--login-failures-per-address",
                              "--login-address-window",
+                             "--registrations-per-address",
+                             "--registration-window",
                              "--trusted-proxies",
                              "--allowed-origins",
                              "--token-cache-ttl",
                              "--shutdown-timeout"}) {
         EXPECT_TRUE(has(help, std::string(flag) + " ")) << flag;
     }
+}
+
+TEST_F(ConfigLoaderTest, ReadsTheRegistrationThrottle) {
+    auto file = write("chat.conf", "registrations_per_address = 5\n");
+    auto c = load({"--config", file, "--registration-window=3600"}).config;
+    EXPECT_EQ(c.registrationsPerAddress, 5u);
+    EXPECT_EQ(c.registrationWindow, seconds(3600));
+}
+
+TEST_F(ConfigLoaderTest, RefusesARegistrationThrottleOutsideItsBounds) {
+    EXPECT_EQ(errorOf({"--registrations-per-address", "0"}),
+              "--registrations-per-address: '0' is out of range 1..100000");
+    EXPECT_TRUE(has(errorOf({"--registrations-per-address", "100001"}), "1..100000"));
+    EXPECT_EQ(errorOf({"--registration-window", "0"}), "--registration-window: '0' is out of range 1..86400");
+    EXPECT_TRUE(has(errorOf({"--registration-window", "86401"}), "1..86400"));
 }
 
 // --- the reliable bus

@@ -153,6 +153,27 @@ TEST_F(StaticFilesTest, ServesFromARootGivenWithATrailingSlashOrDotDot) {
     EXPECT_FALSE(roundabout.resolve("/asset/escape"));
 }
 
+TEST_F(StaticFilesTest, ServesFilesOnceARootGivenWithATrailingSlashIsCreatedAfterStartUp) {
+    // Uploads create their folder on first use, after the server has started.
+    const fs::path later = base_ / "upload";
+    StaticFiles files(later.string() + "/", "/mnt/");
+    EXPECT_FALSE(files.resolve("/mnt/a.txt"));
+    fs::create_directories(later / "sub");
+    write(later / "a.txt", "uploaded");
+    write(later / "sub" / "b.png", "png");
+    EXPECT_EQ(files.resolve("/mnt/a.txt"), fs::canonical(later / "a.txt"));
+    EXPECT_EQ(files.resolve("/mnt/sub/b.png"), fs::canonical(later / "sub" / "b.png"));
+    EXPECT_EQ(get(files, "/mnt/a.txt").status, 200);
+}
+
+TEST_F(StaticFilesTest, ServesFilesOnceARootGivenWithSeveralTrailingSlashesIsCreated) {
+    const fs::path later = base_ / "upload";
+    StaticFiles files(later.string() + "//", "/mnt/");
+    fs::create_directories(later);
+    write(later / "a.txt", "uploaded");
+    EXPECT_EQ(files.resolve("/mnt/a.txt"), fs::canonical(later / "a.txt"));
+}
+
 TEST_F(StaticFilesTest, ServesFromARootReachedThroughASymlink) {
     fs::create_directory_symlink(root_, base_ / "link-to-asset");
     StaticFiles viaLink(base_ / "link-to-asset", "/asset/");
