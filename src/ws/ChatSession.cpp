@@ -370,8 +370,10 @@ bool ChatSession::startSync(std::optional<std::uint64_t> since) {
 void ChatSession::resync() {
     {
         std::lock_guard lock(queueMutex_);
-        // A running sync pages on to the history's end, across the hole.
-        if (stopped_ || sync_.syncing()) return;
+        if (stopped_) return;
+        // A running sync may already have read the end it pages to, below the hole: it pages
+        // on once more instead of handing over the frames held beyond the hole.
+        if (sync_.syncing()) return sync_.pageOn();
         sync_.begin(sync_.last());
     }
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->fetchSyncPage(); });
@@ -788,6 +790,9 @@ void ChatSession::startClose(std::uint16_t code, std::string_view reason) {
     sendClose(code, reason);
     // A peer that never answers the close (or never reads) loses its socket after the deadline.
     armTimer();
+    // Reading paused for commits would never see the peer's answer; what else arrives is
+    // ignored now anyway.
+    if (std::exchange(readPaused_, false)) doRead();
 }
 
 void ChatSession::closeSocket(error_code why) {

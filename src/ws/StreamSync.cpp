@@ -29,6 +29,10 @@ void StreamSync::dropMessages() {
     for (const auto& h : held_) heldBytes_ += h.frame->size();
 }
 
+void StreamSync::pageOn() {
+    if (syncing_ && !overflowed_) dropMessages();
+}
+
 void StreamSync::begin(std::uint64_t since) {
     syncing_ = true;
     overflowed_ = false;

@@ -35,6 +35,11 @@ public:
     void reachedEnd(std::uint64_t committed);
     std::uint64_t last() const { return last_; }
 
+    // The stream skipped positions while this sync ran (a hole given up): held frames may lie
+    // beyond the hole, past the end the sync read, so they are dropped and the sync pages on
+    // through the history, as when the hold overflows.
+    void pageOn();
+
     // The history is paged to its end: the held frames to send now, oldest first, and the sync
     // is over. nullopt if held frames had to be dropped for the bound: page on from last().
     std::optional<std::vector<hub::SharedFrame>> finish();

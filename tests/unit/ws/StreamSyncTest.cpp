@@ -97,6 +97,33 @@ TEST(StreamSync, OverflowingTheHoldDropsTheMessagesButKeepsTheAcksAndAsksForAnot
     EXPECT_EQ(texts(*rest), (std::vector<std::string>{"ack", "5"}));
 }
 
+TEST(StreamSync, AHoleGivenUpDuringTheSyncMakesItPageOnInsteadOfHandingOverWhatLiesBeyond) {
+    StreamSync s(1024);
+    s.begin(0);
+    s.sent(1);
+    s.reachedEnd(2);  // the last page read the end at 2; position 3 was still missing then
+    EXPECT_EQ(s.live(frame("ack"), 4, true), Live::Held);
+    EXPECT_EQ(s.live(frame("5"), 5, false), Live::Held);
+    s.pageOn();  // 3 given up by the stream: 4 and 5 came past it
+    EXPECT_FALSE(s.finish().has_value());
+    EXPECT_TRUE(s.syncing());
+    // The next page reads the history on from 2: 3 (if it was stored) and 5.
+    s.sent(3);
+    s.sent(5);
+    s.reachedEnd(5);
+    auto rest = s.finish();
+    ASSERT_TRUE(rest.has_value());
+    EXPECT_EQ(texts(*rest), (std::vector<std::string>{"ack"}));
+    EXPECT_EQ(s.last(), 5u);
+}
+
+TEST(StreamSync, PagingOnOutsideASyncChangesNothing) {
+    StreamSync s(1024);
+    s.pageOn();
+    EXPECT_FALSE(s.syncing());
+    EXPECT_EQ(s.live(frame("a"), 1, false), Live::Send);
+}
+
 TEST(StreamSync, TheEndOfTheHistoryTakesABogusPositionBackSoItHidesNoNewFrames) {
     StreamSync s(1024);
     s.begin(1000000);  // a position from another database, or made up
