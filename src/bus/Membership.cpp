@@ -16,7 +16,13 @@ Membership::Peer* Membership::peerFor(const proto::DatagramHeader& h, Clock::tim
                 return nullptr;
             }
             // The same run back from silence resumes where it stood; a new run starts at 1.
-            startAt = h.incarnation == t->second.incarnation ? t->second.nextSeq : 1;
+            // What that run had sent before it fell silent is a replay, not a return.
+            const bool sameRun = h.incarnation == t->second.incarnation;
+            if (sameRun && !newerThan(h, t->second.nextSeq, t->second.beat)) {
+                metrics_.count(metrics::DropReason::Replay);
+                return nullptr;
+            }
+            startAt = sameRun ? t->second.nextSeq : 1;
         }
         spdlog::info("bus: node {} joined (incarnation {})", h.origin, h.incarnation);
         it = peers_.emplace(h.origin, Peer{h.incarnation, PeerStream(limits_, startAt), now, 0}).first;
@@ -33,8 +39,12 @@ Membership::Peer* Membership::peerFor(const proto::DatagramHeader& h, Clock::tim
         metrics_.count(metrics::DropReason::Stale);
         return nullptr;
     }
-    it->second.lastSeen = now;
     return &it->second;
+}
+
+bool Membership::newerThan(const proto::DatagramHeader& h, std::uint64_t nextSeq, std::uint64_t beat) {
+    if (proto::isSequenced(h.kind)) return h.seq >= nextSeq;
+    return h.kind == proto::DatagramKind::Heartbeat && h.pos > beat;
 }
 
 void Membership::onSequenced(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out) {
@@ -42,6 +52,7 @@ void Membership::onSequenced(const proto::DecodedDatagram& d, Clock::time_point 
     if (!peer) return;
     switch (peer->stream.onData(d.header, d.payload, now, out)) {
         case PeerStream::Fed::Accepted:
+            peer->lastSeen = now;
             break;
         case PeerStream::Fed::Duplicate:
             metrics_.count(metrics::DropReason::Replay);
@@ -56,7 +67,12 @@ void Membership::onSequenced(const proto::DecodedDatagram& d, Clock::time_point 
 }
 
 void Membership::onHeartbeat(const proto::DatagramHeader& h, Clock::time_point now, std::vector<Delivery>& out) {
-    if (auto* peer = peerFor(h, now)) peer->stream.onHeartbeat(h.seq, now, out);
+    auto* peer = peerFor(h, now);
+    if (!peer) return;
+    if (h.pos <= peer->beat) return metrics_.count(metrics::DropReason::Replay);
+    peer->beat = h.pos;
+    peer->lastSeen = now;
+    peer->stream.onHeartbeat(h.seq, now, out);
 }
 
 void Membership::onGone(const proto::DatagramHeader& h, const std::vector<proto::SeqRange>& ranges,
@@ -84,7 +100,8 @@ void Membership::expire(Clock::time_point now, std::vector<Delivery>& out) {
         if (now - it->second.lastSeen > peerTimeout_) {
             spdlog::info("bus: node {} left (silent for {} s)", it->first, peerTimeout_.count());
             const auto& stream = it->second.stream;
-            if (stream.synced()) forgotten_[it->first] = Tombstone{it->second.incarnation, stream.nextSeq()};
+            if (stream.synced())
+                forgotten_[it->first] = Tombstone{it->second.incarnation, stream.nextSeq(), it->second.beat};
             changes_.emplace_back(it->first, false);
             it = peers_.erase(it);
         } else {

@@ -1,7 +1,10 @@
 // The other nodes this node hears, each with the stream of its current incarnation. Knows
 // when a node joins, restarts (a larger incarnation: its seqs begin again) or goes silent
 // (forgotten after the peer timeout), logs each change, and rejects datagrams of an older
-// incarnation than the one it knows. Runs on the bus's strand.
+// incarnation than the one it knows. Only news keeps a peer alive — a sequenced datagram
+// taken into its stream, or a heartbeat numbered above the last one heard — so a dead
+// node's captured datagrams, replayed, neither keep it listed nor bring it back. Runs on
+// the bus's strand.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -54,11 +57,16 @@ private:
     struct Peer {
         std::uint64_t incarnation;
         PeerStream stream;
-        Clock::time_point lastSeen;
+        Clock::time_point lastSeen;  // when it last sent news
         std::uint64_t reportedLost = 0;
+        std::uint64_t beat = 0;  // the number of its latest heartbeat heard
     };
 
+    // The peer's entry for this datagram's run, made if the datagram is news from a new run
+    // (or from a forgotten one that moved on); null for an older run or a replay.
     Peer* peerFor(const proto::DatagramHeader& h, Clock::time_point now);
+    // News from a forgotten peer's run: a later seq or heartbeat than when it was forgotten.
+    static bool newerThan(const proto::DatagramHeader& h, std::uint64_t nextSeq, std::uint64_t beat);
 
     StreamLimits limits_;
     std::chrono::seconds peerTimeout_;
@@ -69,6 +77,7 @@ private:
     struct Tombstone {
         std::uint64_t incarnation;
         std::uint64_t nextSeq;
+        std::uint64_t beat;
     };
     std::map<std::uint32_t, Tombstone> forgotten_;
     bool announce_ = false;

@@ -53,7 +53,10 @@ SharedBytes Sequencer::control(proto::DatagramKind kind, std::int64_t target, st
     h.target = target;
     h.sender = sender;
     std::lock_guard lock(mutex_);
-    h.seq = kind == proto::DatagramKind::Heartbeat ? lastSeq_ : 0;
+    if (kind == proto::DatagramKind::Heartbeat) {
+        h.seq = lastSeq_;
+        h.pos = ++beats_;
+    }
     return sealOne(h, payload);
 }
 

@@ -39,7 +39,8 @@ public:
     // The datagrams that carry one sequenced message (Chat, Join, Revoke); empty when the
     // payload exceeds the maximum message size.
     std::vector<SharedBytes> seal(proto::DatagramHeader header, std::string_view payload, Clock::time_point now);
-    // An unsequenced datagram (Heartbeat carries the latest seq; Nak and Gone carry ranges).
+    // An unsequenced datagram (Heartbeat carries the latest seq, and in `pos` its own number
+    // in this run, so a replayed one is known as old; Nak and Gone carry ranges).
     SharedBytes control(proto::DatagramKind kind, std::int64_t target, std::int64_t sender, std::string_view payload);
     // Stored datagrams for the requested seqs, except those resent within resendSpacing;
     // seqs no longer stored are added to `gone`.
@@ -69,6 +70,7 @@ private:
 
     mutable std::mutex mutex_;
     std::uint64_t lastSeq_ = 0;
+    std::uint64_t beats_ = 0;    // heartbeats sent in this run
     std::deque<Stored> buffer_;  // consecutive seqs, oldest first
     std::size_t bufferBytes_ = 0;
 };

@@ -36,7 +36,7 @@
 namespace chat::proto {
 
 inline constexpr std::uint32_t kDatagramMagic = 0x43484154;  // "CHAT"
-inline constexpr std::uint8_t kDatagramVersion = 4;
+inline constexpr std::uint8_t kDatagramVersion = 5;
 inline constexpr std::size_t kDatagramHeaderSize = 64;
 inline constexpr std::size_t kDatagramMacSize = 32;
 inline constexpr std::size_t kMaxDatagramSize = 1472;

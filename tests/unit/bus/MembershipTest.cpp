@@ -241,12 +241,40 @@ TEST_F(MembershipTest, RejectsReplaysOfAForgottenPeersOldDatagrams) {
     out.clear();
     membership.expire(at(seconds(6)), out);
     ASSERT_TRUE(view(at(seconds(6))).empty());
-    // An attacker replays the captured datagram once the peer is gone: still a replay.
+    // An attacker replays the captured datagram once the peer is gone: still a replay, and
+    // it does not bring the peer back.
     data(first, at(seconds(7)));
     EXPECT_TRUE(out.empty());
+    EXPECT_TRUE(view(at(seconds(7))).empty());
 }
 
-TEST_F(MembershipTest, AnyDatagramFromAPeerKeepsItAlive) {
+TEST_F(MembershipTest, ReplayedHeartbeatsDoNotKeepADeadPeerAlive) {
+    joinA(t0);
+    auto last = a.heartbeat();
+    heartbeat(last, at(seconds(1)));
+    // The node dies; its last heartbeat is replayed every second.
+    for (int s = 2; s <= 9; ++s) heartbeat(last, at(seconds(s)));
+    EXPECT_EQ(dropped(DropReason::Replay), 8u);
+    membership.expire(at(seconds(6) + milliseconds(1)), out);
+    EXPECT_TRUE(view(at(seconds(7))).empty()) << "silent since its last real heartbeat at 1 s";
+    // Replayed after it was forgotten, it does not come back either.
+    heartbeat(last, at(seconds(10)));
+    EXPECT_TRUE(view(at(seconds(10))).empty());
+    // A heartbeat it really sends later is news: the same run is heard again.
+    heartbeat(a.heartbeat(), at(seconds(11)));
+    EXPECT_EQ(view(at(seconds(11))).size(), 1u);
+}
+
+TEST_F(MembershipTest, AReplayedDatagramDoesNotKeepAPeerAlive) {
+    joinA(t0);
+    auto m1 = a.sendOne("m1");
+    data(m1, at(seconds(1)));
+    data(m1, at(seconds(4)));  // a duplicate: not news
+    membership.expire(at(seconds(6) + milliseconds(1)), out);
+    EXPECT_TRUE(view(at(seconds(7))).empty());
+}
+
+TEST_F(MembershipTest, ADatagramTakenIntoAPeersStreamKeepsItAlive) {
     joinA(t0);
     data(a.sendOne("m1"), at(seconds(4)));
     membership.expire(at(seconds(8)), out);

@@ -315,6 +315,13 @@ TEST_F(SequencerTest, AHeartbeatCarriesTheLatestSeqAndIsNeitherNumberedNorStored
     EXPECT_EQ(sequencer.buffered(), 3u);
 }
 
+TEST_F(SequencerTest, EachHeartbeatOfARunCarriesItsOwnNumberSoAReplayedOneIsKnownAsOld) {
+    for (std::uint64_t n = 1; n <= 3; ++n)
+        EXPECT_EQ(open(sequencer.control(DatagramKind::Heartbeat, 0, 0, {})).header.pos, n);
+    EXPECT_EQ(open(sequencer.control(DatagramKind::Nak, 3, 555, {})).header.pos, 0u) << "only heartbeats are numbered";
+    EXPECT_EQ(open(sequencer.control(DatagramKind::Heartbeat, 0, 0, {})).header.pos, 4u);
+}
+
 TEST_F(SequencerTest, NakAndGoneCarryTheirRangesTargetAndNoSeq) {
     sealMany(sequencer, 2);
     const std::vector<SeqRange> ranges{{3, 5}, {9, 9}};
