@@ -90,6 +90,7 @@ struct Config {
     // --- HTTP
     std::size_t maxBodyBytes = 64u << 10;
     std::size_t maxUploadBytes = 20u << 20;
+    std::size_t maxBodyMemory = 256u << 20;  // request bodies held at once, all connections together
     Seconds httpTimeout{30};
     Seconds keepAliveTimeout{60};
 

@@ -103,7 +103,19 @@ void HttpSession::onHeader(beast::error_code ec) {
     if (auto length = parser_->content_length(); length && *length > limit)
         return refuse(413, "request body too large");
     parser_->body_limit(limit);
+    if (!takeBodyShare(limit)) return refuse(503, "server busy, try again later");
     doReadBody();
+}
+
+// A body in flight needs its share of the node's budget before it is read; a request
+// without one needs none.
+bool HttpSession::takeBodyShare(std::size_t limit) {
+    const auto length = parser_->content_length();
+    const bool chunked = parser_->chunked();
+    if (!chunked && (!length || *length == 0)) return true;
+    bodyShare_ = context_.bodies.take(chunked || !length ? limit : static_cast<std::size_t>(*length));
+    if (!bodyShare_) context_.metrics.bodiesRefused.fetch_add(1, std::memory_order_relaxed);
+    return bodyShare_.has_value();
 }
 
 void HttpSession::doReadBody() {
@@ -196,6 +208,7 @@ void HttpSession::write(Response r) {
 
 void HttpSession::onWrite(beast::error_code ec, bool keepAlive) {
     pending_.reset();
+    bodyShare_.reset();  // the request is answered: its body is gone
     if (ec) return;
     if (keepAlive) return doReadHeader();
     bool bodyUnread = parser_ && parser_->is_header_done() && !parser_->is_done();

@@ -27,6 +27,7 @@ private:
     void onHeader(boost::beast::error_code ec);
     void doReadBody();
     void onBody(boost::beast::error_code ec);
+    bool takeBodyShare(std::size_t limit);
     void dispatch();
     void refuse(int status, const char* msg);
     void write(Response response);
@@ -42,7 +43,8 @@ private:
     std::string client_;
     std::string method_, path_;
     bool closeAfterWrite_ = false;
-    std::shared_ptr<void> pending_;  // the response being written
+    std::shared_ptr<void> pending_;               // the response being written
+    std::optional<BodyBudget::Share> bodyShare_;  // the request body's share, until answered
     std::shared_ptr<std::array<char, 16384>> drain_;
     std::size_t drained_ = 0;
 };

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "config/Config.hpp"
+#include "http/BodyBudget.hpp"
 #include "http/Router.hpp"
 #include "http/UpgradeHandler.hpp"
 #include "metrics/Metrics.hpp"
@@ -18,7 +19,8 @@ struct SessionContext {
     const Router& router;
     UpgradeHandler* upgrader;  // null: upgrades are refused
     metrics::Metrics& metrics;
-    const char* name;  // "public" or "admin", for logs
+    const char* name;    // "public" or "admin", for logs
+    BodyBudget& bodies;  // request bodies held at once, across listeners
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {

@@ -119,6 +119,9 @@ std::string Metrics::render() const {
            read(loginsRateLimited));
     scalar(out, "chat_registrations_rate_limited_total", "counter",
            "Registrations refused by the per-address registration throttle.", read(registrationsRateLimited));
+    scalar(out, "chat_http_bodies_refused_total", "counter",
+           "Requests answered 503 while the node held its budget of request bodies (max-body-memory).",
+           read(bodiesRefused));
     scalar(out, "chat_uploads_total", "counter", "Files stored by /attach/upload.", read(uploads));
     header(out, "chat_db_latency_seconds", "histogram", "Database job latency, queueing included.");
     dbLatency.render(out, "chat_db_latency_seconds");

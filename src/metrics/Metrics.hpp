@@ -61,6 +61,7 @@ public:
     Counter httpRequests{0};
     Counter loginsRateLimited{0};
     Counter registrationsRateLimited{0};
+    Counter bodiesRefused{0};  // requests refused while the node held its budget of request bodies
     Counter uploads{0};
     Histogram dbLatency;
     Counter historyStored{0};        // messages committed to the history

@@ -131,6 +131,7 @@ Node::Node(const config::Config& cfg)
       assets_(cfg.assetDir, "/asset/"),
       uploads_(cfg.uploadDir, "/mnt/"),
       web_(cfg.webDir, "/web/"),
+      bodies_(cfg.maxBodyMemory),
       signals_(io_, SIGINT, SIGTERM),
       shutdownTimer_(io_),
       streamTimer_(io_),
@@ -166,9 +167,9 @@ void Node::installRoutes() {
 
 void Node::openListeners() {
     public_ = std::make_shared<http::Listener>(
-        io_, http::SessionContext{cfg_, publicRouter_, &chatEndpoint_, metrics_, "public"});
-    admin_ =
-        std::make_shared<http::Listener>(io_, http::SessionContext{cfg_, adminRouter_, nullptr, metrics_, "admin"});
+        io_, http::SessionContext{cfg_, publicRouter_, &chatEndpoint_, metrics_, "public", bodies_});
+    admin_ = std::make_shared<http::Listener>(
+        io_, http::SessionContext{cfg_, adminRouter_, nullptr, metrics_, "admin", bodies_});
     public_->open(cfg_.listen);
     admin_->open(cfg_.adminListen);
     public_->run();

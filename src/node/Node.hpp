@@ -84,6 +84,7 @@ private:
     ws::ChatEndpoint chatEndpoint_;
     http::StaticFiles assets_, uploads_, web_;
     http::Router publicRouter_, adminRouter_;
+    http::BodyBudget bodies_;
     std::shared_ptr<http::Listener> public_, admin_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer shutdownTimer_;

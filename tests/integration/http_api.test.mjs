@@ -2,6 +2,7 @@
 // nodes (a 2-node cluster sharing an upload dir, plus one node with a small --max-upload).
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { deflateSync } from 'node:zlib';
@@ -549,6 +550,31 @@ describe('upload', () => {
         expectError(await upload(small, user, parts, { headers: { 'transfer-encoding': 'chunked' } }), 413); // found while reading
         // The node still serves after that.
         expectOk(await upload(small, user, [{ name: 'file', filename: 'ok.png', type: 'image/png', data: png }]));
+        assert.equal(await small.stop(), 0);
+    });
+
+    test('bodies held at once are bounded: past --max-body-memory a request gets 503, and its room comes back when a body is done', async () => {
+        const small = await startNode({ nodeId: 10, extraArgs: ['--max-upload', '64K', '--max-body-memory', '128K'] });
+        // Two uploads that declare 64 KiB each and send a few bytes, then stall: the budget is taken.
+        const stalled = [];
+        for (let i = 0; i < 2; i++) {
+            const socket = net.connect({ host: '127.0.0.1', port: small.port });
+            await new Promise((resolve) => socket.once('connect', resolve));
+            socket.write(`POST /attach/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 65536\r\n\r\n--b\r\n`);
+            stalled.push(socket);
+        }
+        const login = () => api(small, '/user/login', { mobile: '13800000000', passwd: 'wrong-password' });
+        const refused = await harness.waitFor(async () => {
+            const res = await login();
+            return res.status === 503 ? res : null;
+        }, { timeoutMs: 5000, what: 'a body refused while two are held' });
+        expectError(refused, 503, /busy/);
+        stalled[0].destroy();
+        let answered;
+        for (let i = 0; i < 50 && (answered = await login()).status === 503; i++) await harness.sleep(100);
+        expectError(answered, 401); // read and judged again once one body is gone
+        stalled[1].destroy();
+        assert.ok((await harness.metrics(small)).chat_http_bodies_refused_total >= 1, 'refusals counted');
         assert.equal(await small.stop(), 0);
     });
 
