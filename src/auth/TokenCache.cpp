@@ -18,6 +18,10 @@ std::optional<Identity> TokenCache::get(const std::string& digest, Clock::time_p
 void TokenCache::put(const std::string& digest, Identity identity, Clock::time_point now) {
     if (ttl_.count() == 0) return;
     std::lock_guard lock(mutex_);
+    if (auto r = revoked_.find(identity.tokenId); r != revoked_.end()) {
+        if (r->second > now) return;
+        revoked_.erase(r);
+    }
     if (entries_.size() >= capacity_) {
         std::erase_if(entries_, [now](const auto& e) { return e.second.expires <= now; });
         if (entries_.size() >= capacity_) entries_.clear();  // a burst of new tokens: start over
@@ -25,9 +29,12 @@ void TokenCache::put(const std::string& digest, Identity identity, Clock::time_p
     entries_[digest] = Entry{identity, now + ttl_};
 }
 
-void TokenCache::revoke(std::int64_t tokenId) {
+void TokenCache::revoke(std::int64_t tokenId, Clock::time_point now) {
     std::lock_guard lock(mutex_);
     std::erase_if(entries_, [tokenId](const auto& e) { return e.second.identity.tokenId == tokenId; });
+    if (ttl_.count() == 0) return;
+    if (revoked_.size() >= capacity_) std::erase_if(revoked_, [now](const auto& r) { return r.second <= now; });
+    if (revoked_.size() < capacity_) revoked_[tokenId] = now + ttl_;
 }
 
 }  // namespace chat::auth

@@ -1,6 +1,8 @@
 // Recently checked tokens (by digest), so an authenticated request or a WebSocket connect
 // usually costs no database round trip. Entries live `ttl`; a logout anywhere in the
-// cluster removes its token at once (the bus carries the revocation to every node).
+// cluster removes its token at once (the bus carries the revocation to every node), and for a
+// ttl after it the token is not cached again: a lookup that read it just before the logout's
+// DELETE may answer after the revocation, and must not bring it back.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -24,7 +26,7 @@ public:
 
     std::optional<Identity> get(const std::string& digest, Clock::time_point now = Clock::now());
     void put(const std::string& digest, Identity identity, Clock::time_point now = Clock::now());
-    void revoke(std::int64_t tokenId);
+    void revoke(std::int64_t tokenId, Clock::time_point now = Clock::now());
 
 private:
     struct Entry {
@@ -36,6 +38,7 @@ private:
     std::size_t capacity_;
     std::mutex mutex_;
     std::unordered_map<std::string, Entry> entries_;
+    std::unordered_map<std::int64_t, Clock::time_point> revoked_;  // token id -> until when
 };
 
 }  // namespace chat::auth

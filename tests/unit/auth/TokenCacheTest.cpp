@@ -65,6 +65,22 @@ TEST(TokenCache, RevokeRemovesEveryEntryOfThatTokenOnly) {
     EXPECT_TRUE(cache.get("d3", kStart));
 }
 
+TEST(TokenCache, ALookupThatReadATokenBeforeItsLogoutCannotCacheItAgain) {
+    TokenCache cache(seconds(30));
+    const auto t0 = TokenCache::Clock::now();
+    cache.put("d1", {1, 7}, t0);
+    cache.revoke(7, t0);
+    // The lookup that read the token before the logout's DELETE answers now.
+    cache.put("d1", {1, 7}, t0 + seconds(1));
+    EXPECT_FALSE(cache.get("d1", t0 + seconds(1)).has_value());
+    // Other tokens of the user are cached as before.
+    cache.put("d2", {1, 8}, t0 + seconds(1));
+    EXPECT_TRUE(cache.get("d2", t0 + seconds(1)).has_value());
+    // Once a ttl has passed no lookup of before the logout can still be answering.
+    cache.put("d1", {1, 7}, t0 + seconds(31));
+    EXPECT_TRUE(cache.get("d1", t0 + seconds(31)).has_value());
+}
+
 TEST(TokenCache, RevokingAnUnknownTokenChangesNothing) {
     TokenCache cache(seconds(30));
     cache.put("d1", Identity{7, 70}, kStart);
