@@ -27,13 +27,13 @@ Membership::Peer* Membership::peerFor(const proto::DatagramHeader& h, Clock::tim
         spdlog::info("bus: node {} joined (incarnation {})", h.origin, h.incarnation);
         it = peers_.emplace(h.origin, Peer{h.incarnation, PeerStream(limits_, startAt), now, 0}).first;
         metrics_.busPeers.store(static_cast<std::int64_t>(peers_.size()), std::memory_order_relaxed);
-        announce_ = true;
+        answer(h.origin, h.incarnation);
         changes_.emplace_back(h.origin, true);
     } else if (h.incarnation > it->second.incarnation) {
         // We saw its previous run, so this run's stream matters from its first datagram.
         spdlog::info("bus: node {} restarted (incarnation {} -> {})", h.origin, it->second.incarnation, h.incarnation);
         it->second = Peer{h.incarnation, PeerStream(limits_, 1), now, 0};
-        announce_ = true;
+        answer(h.origin, h.incarnation);
         changes_.emplace_back(h.origin, true);
     } else if (h.incarnation < it->second.incarnation) {
         metrics_.count(metrics::DropReason::Stale);
@@ -72,7 +72,25 @@ void Membership::onHeartbeat(const proto::DatagramHeader& h, Clock::time_point n
     if (h.pos <= peer->beat) return metrics_.count(metrics::DropReason::Replay);
     peer->beat = h.pos;
     peer->lastSeen = now;
+    if (h.target == kAnswersNobody && h.sender == kAsksForAnswers) answer(h.origin, h.incarnation);
+    if (!peer->stream.synced() && !answersUs(h)) return;
     peer->stream.onHeartbeat(h.seq, now, out);
+}
+
+void Membership::answer(std::uint32_t node, std::uint64_t incarnation) {
+    for (const auto& a : answers_)
+        if (a.node == node && a.incarnation == incarnation) return;
+    answers_.push_back({node, incarnation});
+}
+
+bool Membership::answersUs(const proto::DatagramHeader& h) const {
+    return h.target == static_cast<std::int64_t>(self_) && static_cast<std::uint64_t>(h.sender) == incarnation_;
+}
+
+bool Membership::waitingToJoin() const {
+    for (const auto& [origin, peer] : peers_)
+        if (!peer.stream.synced()) return true;
+    return false;
 }
 
 void Membership::onGone(const proto::DatagramHeader& h, const std::vector<proto::SeqRange>& ranges,

@@ -3,8 +3,13 @@
 // (forgotten after the peer timeout), logs each change, and rejects datagrams of an older
 // incarnation than the one it knows. Only news keeps a peer alive — a sequenced datagram
 // taken into its stream, or a heartbeat numbered above the last one heard — so a dead
-// node's captured datagrams, replayed, neither keep it listed nor bring it back. Runs on
-// the bus's strand.
+// node's captured datagrams, replayed, neither keep it listed nor bring it back.
+//
+// A stream this node has never followed is joined only on a heartbeat that answers this run
+// (it names this node and its incarnation): an old heartbeat of another node, replayed as
+// this node starts, must not set where that stream starts. Every node answers a node it sees
+// join or restart, and any node whose heartbeat asks for it (one that still waits to join a
+// stream). Runs on the bus's strand.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -19,6 +24,16 @@
 
 namespace chat::bus {
 
+// A heartbeat's `target` and `sender`: the node and incarnation it answers, or kAnswersNobody
+// and, in `sender`, whether its origin asks to be answered.
+inline constexpr std::int64_t kAnswersNobody = -1;
+inline constexpr std::int64_t kAsksForAnswers = 1;
+
+struct Answer {
+    std::uint32_t node;
+    std::uint64_t incarnation;
+};
+
 struct NakRequest {
     std::uint32_t origin;
     std::uint64_t incarnation;
@@ -29,8 +44,10 @@ class Membership {
 public:
     using Clock = std::chrono::steady_clock;
 
-    Membership(StreamLimits limits, std::chrono::seconds peerTimeout, metrics::Metrics& metrics)
-        : limits_(limits), peerTimeout_(peerTimeout), metrics_(metrics) {}
+    // `self` and `incarnation`: this node's run, which answers to it name.
+    Membership(StreamLimits limits, std::chrono::seconds peerTimeout, std::uint32_t self, std::uint64_t incarnation,
+               metrics::Metrics& metrics)
+        : limits_(limits), peerTimeout_(peerTimeout), self_(self), incarnation_(incarnation), metrics_(metrics) {}
 
     // Each returns the messages that became deliverable, in their origin's order.
     void onSequenced(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out);
@@ -43,9 +60,11 @@ public:
     // Datagrams given up (gaps that could not be filled) since the last call.
     std::uint64_t takeLost();
 
-    // True once after a node joined: answering with our heartbeat at once lets it learn
-    // where our stream stands without waiting a whole heartbeat interval.
-    bool takeAnnounce() { return std::exchange(announce_, false); }
+    // The nodes to answer with a heartbeat now (each once): those that joined or restarted,
+    // and those that asked. An answer lets a node join our stream without a heartbeat interval.
+    std::vector<Answer> takeAnswers() { return std::exchange(answers_, {}); }
+    // Some stream heard is not joined yet: our heartbeats ask every node to answer.
+    bool waitingToJoin() const;
 
     // Nodes that joined or restarted (true) and left (false) since the last call, in order.
     std::vector<std::pair<std::uint32_t, bool>> takePeerChanges() { return std::exchange(changes_, {}); }
@@ -68,8 +87,13 @@ private:
     // News from a forgotten peer's run: a later seq or heartbeat than when it was forgotten.
     static bool newerThan(const proto::DatagramHeader& h, std::uint64_t nextSeq, std::uint64_t beat);
 
+    void answer(std::uint32_t node, std::uint64_t incarnation);
+    bool answersUs(const proto::DatagramHeader& h) const;
+
     StreamLimits limits_;
     std::chrono::seconds peerTimeout_;
+    const std::uint32_t self_;
+    const std::uint64_t incarnation_;
     metrics::Metrics& metrics_;
     std::map<std::uint32_t, Peer> peers_;
     // Where the streams of forgotten peers stood, so their old datagrams cannot be replayed
@@ -80,7 +104,7 @@ private:
         std::uint64_t beat;
     };
     std::map<std::uint32_t, Tombstone> forgotten_;
-    bool announce_ = false;
+    std::vector<Answer> answers_;
     std::vector<std::pair<std::uint32_t, bool>> changes_;
 };
 

@@ -86,7 +86,7 @@ UdpBus::UdpBus(net::io_context& io, const config::Config& cfg, metrics::Metrics&
                  RetransmitLimits{cfg.busRetransmitCount, cfg.busRetransmitBytes, cfg.busRetransmitAge,
                                   cfg.busNakInterval / 2},
                  cfg.busMaxMessage),
-      membership_(streamLimitsOf(cfg), cfg.busPeerTimeout, metrics),
+      membership_(streamLimitsOf(cfg), cfg.busPeerTimeout, cfg.nodeId, incarnation_, metrics),
       strand_(net::make_strand(io)),
       socket_(strand_),
       tick_(strand_) {}
@@ -211,8 +211,9 @@ void UdpBus::onDatagram(std::string_view bytes, bool truncated) {
     auto now = Clock::now();
     handle(*result.datagram, now, out);
     // Before anything a newcomer hears from us because it joined: it learns where our
-    // stream stands from this heartbeat, and takes what follows.
-    if (membership_.takeAnnounce()) sendHeartbeat(now);
+    // stream stands from this answer, and takes what follows.
+    for (const auto& a : membership_.takeAnswers())
+        send(sequencer_.control(DatagramKind::Heartbeat, a.node, static_cast<std::int64_t>(a.incarnation), {}));
     deliver(out);
 }
 
@@ -256,7 +257,8 @@ void UdpBus::answerNak(const proto::DecodedDatagram& d, Clock::time_point now) {
 }
 
 void UdpBus::sendHeartbeat(Clock::time_point now) {
-    send(sequencer_.control(DatagramKind::Heartbeat, 0, 0, {}));
+    send(sequencer_.control(DatagramKind::Heartbeat, kAnswersNobody, membership_.waitingToJoin() ? kAsksForAnswers : 0,
+                            {}));
     lastHeartbeat_ = now;
 }
 

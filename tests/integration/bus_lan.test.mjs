@@ -353,8 +353,11 @@ describe('the bus on a LAN of network namespaces', { skip: !namespaces.ok && 'ne
         const chat = (seq, text) => ({ ...phantom, kind: Kind.Notice, targetKind: TargetKind.User, seq, target: b.user.id, sender: b.user.id, text });
 
         // Control: the layout is right, so what follows is rejected for its MAC alone.
-        // Its first heartbeat (number 1 of its run): its stream starts after seq 0.
-        await agent.send(encodeDatagram({ ...phantom, kind: Kind.Heartbeat, seq: 0, pos: 1 }, Buffer.alloc(0)));
+        // Its first heartbeat (number 1 of its run), answering node 2's run: node 2 joins its
+        // stream there, after seq 0. (A heartbeat that answers nobody would not do.)
+        const node2 = await busView(nodes[1]);
+        const answer = { kind: Kind.Heartbeat, seq: 0, pos: 1, target: 2, sender: BigInt(node2.incarnation) };
+        await agent.send(encodeDatagram({ ...phantom, ...answer }, Buffer.alloc(0)));
         await agent.send(encodeDatagram(chat(1), payload('crafted-good-1')));
         await b.conn.next((f) => f.content === 'crafted-good-1');
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bus/Membership.hpp"
 #include "bus/Sealer.hpp"
 #include "bus/Sequencer.hpp"
 #include "proto/Datagram.hpp"
@@ -59,7 +60,14 @@ public:
         if (datagrams.size() != 1) throw std::logic_error("expected a one-datagram message");
         return datagrams[0];
     }
-    proto::DecodedDatagram heartbeat() { return keep(sequencer_.control(proto::DatagramKind::Heartbeat, 0, 0, {})); }
+    // A periodic heartbeat (answering nobody), and one that answers a node's run.
+    proto::DecodedDatagram heartbeat() {
+        return keep(sequencer_.control(proto::DatagramKind::Heartbeat, kAnswersNobody, 0, {}));
+    }
+    proto::DecodedDatagram answerTo(std::uint32_t node, std::uint64_t incarnation) {
+        return keep(
+            sequencer_.control(proto::DatagramKind::Heartbeat, node, static_cast<std::int64_t>(incarnation), {}));
+    }
     proto::DecodedDatagram gone(const std::vector<proto::SeqRange>& ranges) {
         return keep(sequencer_.control(proto::DatagramKind::Gone, 0, 0, proto::SeqRanges::encode(ranges)));
     }

@@ -32,6 +32,8 @@ constexpr auto kPeerTimeout = seconds(5);
 constexpr auto kNakDelay = milliseconds(5);
 constexpr auto kGapTimeout = milliseconds(5000);
 constexpr std::uint32_t kNodeA = 1, kNodeB = 2;
+constexpr std::uint32_t kSelf = 9;  // the node whose membership is tested
+constexpr std::uint64_t kSelfIncarnation = 900;
 
 StreamLimits limits() {
     StreamLimits l;
@@ -51,8 +53,8 @@ protected:
     void heartbeat(const DecodedDatagram& d, std::chrono::steady_clock::time_point now = t0) {
         membership.onHeartbeat(d.header, now, out);
     }
-    // Node A as seen from its start: its first heartbeat says it has sent nothing yet.
-    void joinA(std::chrono::steady_clock::time_point now = t0) { heartbeat(a.heartbeat(), now); }
+    // Node A as seen from its start: its answer to our run says it has sent nothing yet.
+    void joinA(std::chrono::steady_clock::time_point now = t0) { heartbeat(a.answerTo(kSelf, kSelfIncarnation), now); }
 
     Strings delivered() {
         Strings payloads;
@@ -64,7 +66,7 @@ protected:
     Json view(std::chrono::steady_clock::time_point now = t0) const { return Json::parse(membership.view(now)); }
 
     chat::metrics::Metrics metrics;
-    Membership membership{limits(), kPeerTimeout, metrics};
+    Membership membership{limits(), kPeerTimeout, kSelf, kSelfIncarnation, metrics};
     Origin a{kNodeA, 100};
     std::vector<Delivery> out;
 };
@@ -73,8 +75,52 @@ protected:
 
 // --- joining and restarting
 
-TEST_F(MembershipTest, ANewNodeJoinsAndItsMessagesWaitForItsHeartbeat) {
-    auto hb = a.heartbeat();  // sent when A started: latest seq 0
+TEST_F(MembershipTest, AStreamNeverFollowedIsJoinedOnlyOnAnAnswerToThisRun) {
+    // A's heartbeat from long ago (latest seq 0) and what it sent after it, replayed as this
+    // node starts: a heartbeat that answers nobody, or another run of ours, is not joined on.
+    auto old = a.heartbeat();
+    auto toOurPreviousRun = a.answerTo(kSelf, kSelfIncarnation - 1);
+    auto m1 = a.sendOne("old m1");
+    heartbeat(old);
+    heartbeat(toOurPreviousRun);
+    data(m1);
+    EXPECT_TRUE(out.empty());
+    EXPECT_FALSE(view().at(0).at("synced").get<bool>());
+    EXPECT_TRUE(membership.waitingToJoin()) << "our heartbeats ask to be answered";
+    // A's answer to this run says where its stream stands now: the replayed m1 is behind it.
+    heartbeat(a.answerTo(kSelf, kSelfIncarnation));
+    EXPECT_TRUE(out.empty());
+    EXPECT_FALSE(membership.waitingToJoin());
+    data(a.sendOne("m2"));
+    EXPECT_EQ(delivered(), (Strings{"m2"}));
+}
+
+TEST_F(MembershipTest, AnswersANodeThatJoinsRestartsOrAsksOncePerRequest) {
+    heartbeat(a.heartbeat());
+    auto answers = membership.takeAnswers();
+    ASSERT_EQ(answers.size(), 1u);
+    EXPECT_EQ(answers[0].node, kNodeA);
+    EXPECT_EQ(answers[0].incarnation, 100u);
+    heartbeat(a.heartbeat());
+    EXPECT_TRUE(membership.takeAnswers().empty()) << "a heartbeat that asks nothing gets no answer";
+    auto asks = [&](Origin& o) {
+        return o.keep(o.sequencer().control(chat::proto::DatagramKind::Heartbeat, chat::bus::kAnswersNobody,
+                                            chat::bus::kAsksForAnswers, {}));
+    };
+    auto ask = asks(a);
+    heartbeat(ask);
+    EXPECT_EQ(membership.takeAnswers().size(), 1u);
+    heartbeat(ask);  // replayed: no answer, or a captured ask would make us flood
+    EXPECT_TRUE(membership.takeAnswers().empty());
+    Origin restarted{kNodeA, 200};
+    data(restarted.sendOne("r1"));
+    answers = membership.takeAnswers();
+    ASSERT_EQ(answers.size(), 1u);
+    EXPECT_EQ(answers[0].incarnation, 200u);
+}
+
+TEST_F(MembershipTest, ANewNodeJoinsAndItsMessagesWaitForItsAnswer) {
+    auto hb = a.answerTo(kSelf, kSelfIncarnation);  // latest seq 0
     data(a.sendOne("m1"));
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(metrics.busPeers.load(), 1);
@@ -88,7 +134,7 @@ TEST_F(MembershipTest, ANewNodeJoinsAndItsMessagesWaitForItsHeartbeat) {
 TEST_F(MembershipTest, ANodeHeardMidStreamIsFollowedFromItsLatestSeq) {
     auto old = a.sendOne("m1");
     a.sendOne("m2");
-    auto hb = a.heartbeat();
+    auto hb = a.answerTo(kSelf, kSelfIncarnation);
     data(old);  // sent before this node listened (or replayed): never delivered
     heartbeat(hb);
     data(a.sendOne("m3"));
@@ -138,7 +184,7 @@ TEST_F(MembershipTest, ASmallerIncarnationIsDroppedAndCountedStale) {
 TEST_F(MembershipTest, KeepsEachNodesStreamApart) {
     Origin b{kNodeB, 100};
     joinA();
-    heartbeat(b.heartbeat());
+    heartbeat(b.answerTo(kSelf, kSelfIncarnation));
     data(a.sendOne("a1"));
     data(b.sendOne("b1"));  // also seq 1, from another node
     data(a.sendOne("a2"));
@@ -201,7 +247,7 @@ TEST_F(MembershipTest, GoneSkipsTheSeqsTheOriginNoLongerHolds) {
 TEST_F(MembershipTest, TakeLostReportsEachGivenUpDatagramOnce) {
     Origin b{kNodeB, 100};
     joinA();
-    heartbeat(b.heartbeat());
+    heartbeat(b.answerTo(kSelf, kSelfIncarnation));
     a.sendOne("a1");
     data(a.sendOne("a2"));
     b.sendOne("b1");
