@@ -7,6 +7,7 @@
 #include "api/Validate.hpp"
 #include "http/UrlCodec.hpp"
 #include "proto/FrameParser.hpp"
+#include "proto/Utf8.hpp"
 
 namespace chat::api {
 
@@ -59,7 +60,7 @@ std::optional<std::string> Params::raw(const std::string& name) const {
 std::optional<std::string> Params::text(const std::string& name) const {
     auto v = raw(name);
     // A JSON body is checked by its parser; a form or query can carry any byte, e.g. %FF.
-    if (v && !Validate::isUtf8(*v)) throw ApiError(400, name + " must be valid UTF-8");
+    if (v && !proto::validUtf8(*v)) throw ApiError(400, name + " must be valid UTF-8");
     return v;
 }
 

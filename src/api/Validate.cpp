@@ -7,44 +7,8 @@
 
 namespace chat::api {
 
-namespace {
-
-// A UTF-8 sequence as its lead byte announces it. Anything below `min` would be an overlong
-// form of a shorter sequence.
-struct Sequence {
-    std::size_t length;  // 0: no sequence starts with this byte
-    char32_t min;
-};
-
-Sequence sequenceOf(unsigned char lead) {
-    if (lead < 0x80) return {1, 0};
-    if ((lead & 0xE0) == 0xC0) return {2, 0x80};
-    if ((lead & 0xF0) == 0xE0) return {3, 0x800};
-    if ((lead & 0xF8) == 0xF0) return {4, 0x10000};
-    return {0, 0};
-}
-
-}  // namespace
-
 std::size_t Validate::utf8Chars(const std::string& v) {
     return static_cast<std::size_t>(std::count_if(v.begin(), v.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
-bool Validate::isUtf8(std::string_view v) {
-    for (std::size_t i = 0; i < v.size();) {
-        auto lead = static_cast<unsigned char>(v[i]);
-        auto [length, min] = sequenceOf(lead);
-        if (length == 0 || i + length > v.size()) return false;
-        char32_t cp = length == 1 ? lead : lead & (0x7F >> length);
-        for (std::size_t k = 1; k < length; ++k) {
-            auto next = static_cast<unsigned char>(v[i + k]);
-            if ((next & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (next & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += length;
-    }
-    return true;
 }
 
 void Validate::mobile(const std::string& v) {

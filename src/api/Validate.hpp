@@ -14,9 +14,6 @@ public:
     // "" or a safe URL that fits the avatar and icon columns.
     static void link(const std::string& field, const std::string& v);
     static std::size_t utf8Chars(const std::string& v);
-    // Well-formed UTF-8: no stray or missing continuation bytes, overlong forms, surrogates or
-    // code points above U+10FFFF; what MariaDB's utf8mb4 accepts.
-    static bool isUtf8(std::string_view v);
 
     static constexpr std::size_t kMaxLinkChars = 512;  // users.avatar and communities.icon: VARCHAR(512)
 };

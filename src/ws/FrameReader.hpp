@@ -75,7 +75,4 @@ private:
     bool failed_ = false;
 };
 
-// True if `bytes` is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
-bool validUtf8(std::string_view bytes);
-
 }  // namespace chat::ws

@@ -2,9 +2,6 @@
 // the private MariaDB named by CHAT_TEST_MYSQL (schema applied) when it is set; otherwise a
 // closed port, which is enough for the answers that must come before any SQL runs.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -16,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../store/StoreTestSupport.hpp"
 #include "api/ApiContext.hpp"
 #include "api/UserApi.hpp"
 #include "auth/RegistrationThrottle.hpp"
@@ -26,29 +24,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kSkipMessage =
-    "set CHAT_TEST_MYSQL=mysql://user:password@127.0.0.1:port/database (schema applied) to run this test";
+using store::test::closedPort;
+using store::test::kSkipMessage;
+using store::test::testUrl;
+
 constexpr const char* kMobileRule = "mobile must be 5 to 20 digits, optionally starting with +";
-
-std::optional<config::MysqlUrl> testUrl() {
-    const char* text = std::getenv("CHAT_TEST_MYSQL");
-    if (text == nullptr || *text == '\0') return std::nullopt;
-    return config::MysqlUrl::parse(text);
-}
-
-// A loopback port nothing listens on: connections to it are refused at once.
-std::uint16_t closedPort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-        ADD_FAILURE() << "cannot find a free port";
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
 
 config::Config testConfig() {
     config::Config cfg;

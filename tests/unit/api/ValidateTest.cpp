@@ -121,25 +121,3 @@ TEST(Validate, RefusesALinkLongerThanItsColumnNamingTheField) {
     EXPECT_EQ(refusal([&] { Validate::link("icon", "/asset/" + std::string(2000, 'i')); }),
               "icon must be at most 512 characters");
 }
-
-TEST(Validate, AcceptsWellFormedUtf8) {
-    for (const std::string& s : {std::string(""), std::string("plain"), kNi + kSmile, std::string("caf\xc3\xa9"),
-                                 std::string("\xef\xbf\xbf"), std::string("\xf4\x8f\xbf\xbf")}) {
-        EXPECT_TRUE(Validate::isUtf8(s)) << s;
-    }
-}
-
-TEST(Validate, RefusesMalformedUtf8) {
-    for (const std::string& s : {
-             std::string("\xff"),              // never valid
-             std::string("a\x80"),             // a continuation byte alone
-             std::string("\xe4\xbd"),          // a sequence cut short
-             std::string("\xc0\xaf"),          // an overlong '/'
-             std::string("\xe0\x80\xaf"),      // an overlong '/' in three bytes
-             std::string("\xed\xa0\x80"),      // a UTF-16 surrogate
-             std::string("\xf4\x90\x80\x80"),  // above U+10FFFF
-             std::string("\xf8\x88\x80\x80\x80"),
-         }) {
-        EXPECT_FALSE(Validate::isUtf8(s)) << testing::PrintToString(s);
-    }
-}

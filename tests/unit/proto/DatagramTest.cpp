@@ -132,7 +132,7 @@ TEST(Datagram, HeaderIsExactly64BytesOfBigEndianFields) {
     ASSERT_EQ(head.size(), 64u);
     const std::uint8_t expected[64] = {
         'C',  'H',  'A',  'T',                           //  0 magic
-        4,                                               //  4 version
+        5,                                               //  4 version
         3,                                               //  5 kind: revoke
         2,                                               //  6 target kind: group
         0,                                               //  7 flags
@@ -226,7 +226,7 @@ TEST(Datagram, RefusesABadMagic) {
 
 TEST(Datagram, RefusesAnotherVersionIncludingTheEarlierOnes) {
     auto bytes = wire(header(DatagramKind::Chat, TargetKind::User), "x");
-    for (char version : {'\0', '\1', '\2', '\3', '\5', '\xff'}) {
+    for (char version : {'\0', '\1', '\2', '\3', '\4', '\6', '\xff'}) {
         bytes[4] = version;
         auto r = Datagram::decode(bytes);
         EXPECT_FALSE(r.datagram);
