@@ -125,14 +125,21 @@ void HttpSession::doReadBody() {
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
         auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, req.version());
         bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
-            if (ec) return;
-            bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
-                              [self](beast::error_code ec, std::size_t) { self->onBody(ec); });
+            if (!ec) self->readBodySome();
         });
         return;
     }
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onBody(ec); });
+    readBodySome();
+}
+
+// Each read of the body has http-timeout of its own: a large upload takes as long as it keeps
+// moving, and one that stalls for the timeout ends.
+void HttpSession::readBodySome() {
+    stream_.expires_after(context_.cfg.httpTimeout);
+    bhttp::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec || self->parser_->is_done()) return self->onBody(ec);
+        self->readBodySome();
+    });
 }
 
 void HttpSession::onBody(beast::error_code ec) {
@@ -189,12 +196,10 @@ void HttpSession::write(Response r) {
         res->body() = std::move(body);
         res->prepare_payload();
         pending_ = res;
-        if (head) {
-            auto sr = std::make_shared<bhttp::response_serializer<bhttp::file_body>>(*res);
-            pending_ = std::make_shared<std::pair<decltype(res), decltype(sr)>>(res, sr);
-            return bhttp::async_write_header(stream_, *sr, done);
-        }
-        return bhttp::async_write(stream_, *res, done);
+        auto sr = std::make_shared<bhttp::response_serializer<bhttp::file_body>>(*res);
+        pending_ = std::make_shared<std::pair<decltype(res), decltype(sr)>>(res, sr);
+        if (head) return bhttp::async_write_header(stream_, *sr, done);
+        return writeFileSome(sr, keepAlive);
     }
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     applyCommon(*res, r, version, keepAlive);
@@ -204,6 +209,17 @@ void HttpSession::write(Response r) {
     if (head) res->body().clear();
     pending_ = res;
     bhttp::async_write(stream_, *res, done);
+}
+
+// Like a body read, each write of a file has http-timeout of its own: a large file goes to a
+// slow client as long as it keeps taking it.
+void HttpSession::writeFileSome(const std::shared_ptr<FileSerializer>& sr, bool keepAlive) {
+    stream_.expires_after(context_.cfg.httpTimeout);
+    bhttp::async_write_some(stream_, *sr,
+                            [self = shared_from_this(), sr, keepAlive](beast::error_code ec, std::size_t) {
+                                if (ec || sr->is_done()) return self->onWrite(ec, keepAlive);
+                                self->writeFileSome(sr, keepAlive);
+                            });
 }
 
 void HttpSession::onWrite(beast::error_code ec, bool keepAlive) {

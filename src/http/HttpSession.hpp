@@ -5,7 +5,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
 #include <optional>
@@ -22,15 +24,18 @@ public:
 
 private:
     using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+    using FileSerializer = boost::beast::http::response_serializer<boost::beast::http::file_body>;
 
     void doReadHeader();
     void onHeader(boost::beast::error_code ec);
     void doReadBody();
+    void readBodySome();
     void onBody(boost::beast::error_code ec);
     bool takeBodyShare(std::size_t limit);
     void dispatch();
     void refuse(int status, const char* msg);
     void write(Response response);
+    void writeFileSome(const std::shared_ptr<FileSerializer>& sr, bool keepAlive);
     void onWrite(boost::beast::error_code ec, bool keepAlive);
     void lingeringClose();
     void doDrain();

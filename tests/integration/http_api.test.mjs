@@ -578,6 +578,49 @@ describe('upload', () => {
         assert.equal(await small.stop(), 0);
     });
 
+    test('a body or a file that keeps moving may take longer than --http-timeout; one that stalls for it ends', async () => {
+        const dir = tempDir('slow-up');
+        writeFileSync(path.join(dir, 'big.png'), Buffer.alloc(24 << 20, 1));
+        const slow = await startNode({ nodeId: 11, uploadDir: dir, extraArgs: ['--http-timeout', '1'] });
+        const raw = (head, pieces, { gapMs = 0, readPauseMs = 0 } = {}) =>
+            new Promise((resolve) => {
+                const socket = net.connect({ host: '127.0.0.1', port: slow.port });
+                let received = 0;
+                let text = '';
+                socket.on('data', (chunk) => {
+                    received += chunk.length;
+                    if (text.length < 200) text += chunk.toString('latin1');
+                    if (readPauseMs && received % (2 << 20) < chunk.length) {
+                        socket.pause();
+                        setTimeout(() => socket.resume(), readPauseMs);
+                    }
+                });
+                socket.on('close', () => resolve({ status: Number(text.split(' ')[1]) || null, received }));
+                socket.on('error', () => {});
+                socket.write(head);
+                (async () => {
+                    for (const piece of pieces) {
+                        await harness.sleep(gapMs);
+                        if (!socket.destroyed) socket.write(piece);
+                    }
+                })();
+            });
+        // A login body in five pieces 400 ms apart: 2 s in all, each read well within 1 s.
+        const body = `mobile=13800000000&passwd=${'x'.repeat(95)}`;
+        const head = `POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+        const pieces = Array.from({ length: 5 }, (_, i) => body.slice(i * 24, i === 4 ? undefined : (i + 1) * 24));
+        assert.equal((await raw(head, pieces, { gapMs: 400 })).status, 401);
+        // The same body stalled after its first piece: the connection ends, unanswered.
+        const started = Date.now();
+        assert.equal((await raw(head, pieces.slice(0, 1))).status, null);
+        assert.ok(Date.now() - started < 5000, 'a stalled body ends after about the timeout');
+        // 24 MiB read with a 200 ms pause every 2 MiB: over 2 s, all of it arrives.
+        const file = await raw('GET /mnt/big.png HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', [], { readPauseMs: 200 });
+        assert.equal(file.status, 200);
+        assert.ok(file.received > 24 << 20, `${file.received} bytes received`);
+        assert.equal(await slow.stop(), 0);
+    });
+
     test('unknown upload names are 404', async () => {
         assert.equal((await request(a, '/mnt/doesnotexist.png')).status, 404);
         assert.equal((await request(a, '/mnt/')).status, 404);
