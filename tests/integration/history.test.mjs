@@ -94,6 +94,16 @@ function assertExactlyOnceInOrder(frames, expectedIds, who) {
     assert.deepEqual(extra, [], `${who}: unexpected messages`);
 }
 
+// cmd 13 names what was sent before it: the frames held during the sync come after it with
+// later positions, so a device cut off before they arrive resumes below them, not past them.
+function assertSyncEndPrecedesWhatFollows(conn, who) {
+    const end = conn.frames.findIndex((f) => f.cmd === 13);
+    if (end < 0) return;
+    const pos = conn.frames[end].pos;
+    const early = conn.frames.slice(end + 1).filter((f) => isChat(f) && f.pos <= pos);
+    assert.deepEqual(early.map((f) => f.pos), [], `${who}: frames after cmd 13 at or below its position ${pos}`);
+}
+
 // The position a device holds after its first, empty sync: where "offline" starts.
 async function positionNow(node, user) {
     const c = await connect(node, user);
@@ -171,6 +181,7 @@ test('a device that reconnects again and again in mid-stream misses nothing and 
             // The device resumes from the last position it holds once the connection is gone.
             device.terminate();
             await device.closed;
+            assertSyncEndPrecedesWhatFollows(device, `carol's connection ${reconnects + 1}`);
             seen.push(...chatFrames(device));
             const since = lastPos(device);
             device = await connect(nodes[++reconnects % 3], carol, { query: { since } });
