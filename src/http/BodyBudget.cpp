@@ -14,7 +14,9 @@ BodyBudget::Share& BodyBudget::Share::operator=(Share&& other) noexcept {
 }
 
 void BodyBudget::Share::giveBack() {
-    if (budget_) budget_->used_.fetch_sub(bytes_, std::memory_order_relaxed);
+    if (!budget_) return;
+    budget_->used_.fetch_sub(bytes_, std::memory_order_relaxed);
+    budget_->note(-static_cast<std::int64_t>(bytes_));
     budget_ = nullptr;
 }
 
@@ -24,6 +26,7 @@ std::optional<BodyBudget::Share> BodyBudget::take(std::size_t bytes) {
     do {
         if (used + bytes > limit_) return std::nullopt;
     } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+    note(static_cast<std::int64_t>(bytes));
     return Share(*this, bytes);
 }
 

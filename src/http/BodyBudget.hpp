@@ -7,13 +7,17 @@
 #pragma once
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
+
+#include "metrics/Metrics.hpp"
 
 namespace chat::http {
 
 class BodyBudget {
 public:
-    explicit BodyBudget(std::size_t bytes) : limit_(bytes) {}
+    // `held`, if given, follows the bytes taken (a metrics gauge).
+    explicit BodyBudget(std::size_t bytes, metrics::Gauge* held = nullptr) : limit_(bytes), held_(held) {}
     BodyBudget(const BodyBudget&) = delete;
     BodyBudget& operator=(const BodyBudget&) = delete;
 
@@ -39,8 +43,13 @@ public:
     std::size_t limit() const { return limit_; }
 
 private:
+    void note(std::int64_t delta) {
+        if (held_) held_->fetch_add(delta, std::memory_order_relaxed);
+    }
+
     const std::size_t limit_;
     std::atomic<std::size_t> used_{0};
+    metrics::Gauge* held_;
 };
 
 }  // namespace chat::http

@@ -119,6 +119,8 @@ std::string Metrics::render() const {
            read(loginsRateLimited));
     scalar(out, "chat_registrations_rate_limited_total", "counter",
            "Registrations refused by the per-address registration throttle.", read(registrationsRateLimited));
+    scalar(out, "chat_http_body_bytes_held", "gauge",
+           "Request body bytes taken from max-body-memory by requests being read or answered.", read(bodyBytesHeld));
     scalar(out, "chat_http_bodies_refused_total", "counter",
            "Requests answered 503 while the node held its budget of request bodies (max-body-memory).",
            read(bodiesRefused));

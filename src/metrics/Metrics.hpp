@@ -61,6 +61,7 @@ public:
     Counter httpRequests{0};
     Counter loginsRateLimited{0};
     Counter registrationsRateLimited{0};
+    Gauge bodyBytesHeld{0};    // request body bytes taken from max-body-memory now
     Counter bodiesRefused{0};  // requests refused while the node held its budget of request bodies
     Counter uploads{0};
     Histogram dbLatency;

@@ -131,7 +131,7 @@ Node::Node(const config::Config& cfg)
       assets_(cfg.assetDir, "/asset/"),
       uploads_(cfg.uploadDir, "/mnt/"),
       web_(cfg.webDir, "/web/"),
-      bodies_(cfg.maxBodyMemory),
+      bodies_(cfg.maxBodyMemory, &metrics_.bodyBytesHeld),
       signals_(io_, SIGINT, SIGTERM),
       shutdownTimer_(io_),
       streamTimer_(io_),

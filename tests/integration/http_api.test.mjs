@@ -563,6 +563,11 @@ describe('upload', () => {
             socket.write(`POST /attach/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 65536\r\n\r\n--b\r\n`);
             stalled.push(socket);
         }
+        // Both hold their shares before anything else asks (a login read first would leave the
+        // second upload no room).
+        await harness.waitFor(async () => (await harness.metrics(small)).chat_http_body_bytes_held === 128 << 10, {
+            what: 'both stalled uploads holding their shares',
+        });
         const login = () => api(small, '/user/login', { mobile: '13800000000', passwd: 'wrong-password' });
         const refused = await harness.waitFor(async () => {
             const res = await login();
@@ -574,7 +579,9 @@ describe('upload', () => {
         for (let i = 0; i < 50 && (answered = await login()).status === 503; i++) await harness.sleep(100);
         expectError(answered, 401); // read and judged again once one body is gone
         stalled[1].destroy();
-        assert.ok((await harness.metrics(small)).chat_http_bodies_refused_total >= 1, 'refusals counted');
+        const m = await harness.metrics(small);
+        assert.ok(m.chat_http_bodies_refused_total >= 1, 'refusals counted');
+        assert.ok(m.chat_http_body_bytes_held <= 64 << 10, 'a closed upload gave its share back');
         assert.equal(await small.stop(), 0);
     });
 

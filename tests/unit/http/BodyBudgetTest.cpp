@@ -42,6 +42,19 @@ TEST(BodyBudget, AMovedShareIsGivenBackOnce) {
     EXPECT_EQ(budget.inUse(), 0u);
 }
 
+TEST(BodyBudget, ItsGaugeFollowsTheBytesTaken) {
+    chat::metrics::Gauge held{0};
+    BodyBudget budget(100, &held);
+    {
+        auto a = budget.take(30);
+        auto b = budget.take(50);
+        EXPECT_EQ(held.load(), 80);
+        EXPECT_FALSE(budget.take(30).has_value());
+        EXPECT_EQ(held.load(), 80) << "a refusal takes nothing";
+    }
+    EXPECT_EQ(held.load(), 0);
+}
+
 TEST(BodyBudget, ABodyLargerThanTheWholeBudgetGoesAloneRatherThanNever) {
     BodyBudget budget(100);
     auto big = budget.take(1000);
