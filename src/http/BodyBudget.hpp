@@ -40,7 +40,6 @@ public:
     // alone), or nullopt while the rest is taken.
     std::optional<Share> take(std::size_t bytes);
     std::size_t inUse() const { return used_.load(std::memory_order_relaxed); }
-    std::size_t limit() const { return limit_; }
 
 private:
     void note(std::int64_t delta) {

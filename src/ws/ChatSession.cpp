@@ -56,6 +56,19 @@ metrics::InCmd inCmdOf(proto::Cmd cmd) {
     }
 }
 
+// A sync's share of the queue bound: its history pages fill at most this much, and the live
+// frames held meanwhile the other half, so catching up never looks like a slow consumer.
+std::size_t syncShare(const config::Config& cfg) {
+    return cfg.maxQueueBytes / 2;
+}
+
+std::string controlFrame(unsigned char opcode, std::string_view payload) {
+    auto header = FrameHeader::of(opcode, payload.size());
+    std::string frame(reinterpret_cast<const char*>(header.data()), header.size());
+    frame.append(payload);
+    return frame;
+}
+
 }  // namespace
 
 // One page of a device's stream from the history, and where the stream stood then.
@@ -91,7 +104,7 @@ ChatSession::ChatSession(beast::tcp_stream&& stream, auth::Identity identity, st
       services_(services),
       client_(std::move(client)),
       opened_(std::chrono::steady_clock::now()),
-      sync_(services_.cfg.maxQueueBytes / 2) {}
+      sync_(syncShare(services_.cfg)) {}
 
 ChatSession::~ChatSession() = default;
 
@@ -448,12 +461,10 @@ void ChatSession::onSyncPage(SyncPage page) {
         std::lock_guard lock(queueMutex_);
         if (stopped_) return;
         sync_.skipTo(page.after);  // a recent-only sync starts there
-        // The history fills at most half of the queue bound (and the hold the other half), so
-        // a page of long messages never makes the live frames after it look like a slow
-        // consumer's. What does not fit comes with the next page, read after the last sent.
+        // What does not fit the sync's share comes with the next page, read after the last sent.
         std::size_t taken = 0;
         for (const auto& m : page.messages) {
-            if (taken > 0 && queuedBytes_ + m.frame.size() > services_.cfg.maxQueueBytes / 2) break;
+            if (taken > 0 && queuedBytes_ + m.frame.size() > syncShare(services_.cfg)) break;
             enqueue(std::make_shared<const std::string>(proto::MessageCodec::withPos(m.frame, m.pos)));
             sync_.sent(m.pos);
             ++taken;
@@ -463,7 +474,7 @@ void ChatSession::onSyncPage(SyncPage page) {
         if (!more) sync_.reachedEnd(page.committed);
         services_.metrics.syncFrames.fetch_add(taken, std::memory_order_relaxed);
         // A long history goes out a page at a time, each once the previous one has drained.
-        if (more && (cut || queuedBytes_ > services_.cfg.maxQueueBytes / 2)) {
+        if (more && (cut || queuedBytes_ > syncShare(services_.cfg))) {
             syncWaitsForQueue_ = true;
             return;
         }
@@ -696,20 +707,14 @@ void ChatSession::releaseBatch() {
 void ChatSession::sendControl(unsigned char opcode, std::string_view payload) {
     if (closeQueued_) return;  // nothing of ours follows a close frame
     if (opcode == FrameHeader::kClose) closeQueued_ = true;
-    auto header = FrameHeader::of(opcode, payload.size());
-    std::string frame(reinterpret_cast<const char*>(header.data()), header.size());
-    frame.append(payload);
-    sendRaw(std::move(frame));
+    sendRaw(controlFrame(opcode, payload));
 }
 
 // Only the latest ping is answered while a pong still waits to be written (RFC 6455 5.5.3):
 // a peer that pings without reading cannot make the unsent pongs grow.
 void ChatSession::answerPing() {
     if (closeQueued_ || !socket_.is_open()) return;
-    const auto payload = reader_.control();
-    auto header = FrameHeader::of(FrameHeader::kPong, payload.size());
-    std::string pong(reinterpret_cast<const char*>(header.data()), header.size());
-    pong.append(payload);
+    auto pong = controlFrame(FrameHeader::kPong, reader_.control());
     if (pongAt_) {
         control_.replace(pongAt_->first, pongAt_->second, pong);
         pongAt_->second = pong.size();
