@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 import { createLan, netnsAvailable, startLanDb } from '../../tests/integration/lib/lan.mjs';
+import { resultName } from '../suite/resultName.mjs';
 
 const repoDir = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const WebSocket = createRequire(path.join(repoDir, 'tests/package.json'))('ws');
@@ -313,7 +314,7 @@ async function main() {
         };
         const resultDir = path.join(repoDir, 'bench', 'results');
         mkdirSync(resultDir, { recursive: true });
-        const file = path.join(resultDir, `bus-${stamp.slice(0, 10)}-${stamp.slice(11, 13)}${stamp.slice(14, 16)}.json`);
+        const file = path.join(resultDir, `${resultName(resultDir, 'bus-')}.json`);
         writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
         console.log(printTable(rows));
         console.log(`\nwritten: ${path.relative(repoDir, file)} (node logs in ${path.relative(repoDir, logDir)})`);

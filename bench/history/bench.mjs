@@ -9,7 +9,8 @@
 //
 // Environment: CHAT_BIN (required), BENCH_MESSAGES (stored-throughput messages, 40000),
 // BENCH_SENDERS (8), BENCH_WINDOW (unacknowledged frames per sender, 32), BENCH_MISSED
-// (messages a device misses, 10000), BENCH_PHASE_LIMIT_S (seconds any phase may take, 120).
+// (messages a device misses, 10000), BENCH_PHASE_LIMIT_S (seconds any phase may take, 120),
+// BENCH_CHAT_ARGS (more flags for every node, e.g. "--bus-gather-us 200"; kept in the results).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,6 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+
+import { resultName } from '../suite/resultName.mjs';
 
 const repoDir = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const WebSocket = createRequire(path.join(repoDir, 'tests/package.json'))('ws');
@@ -28,6 +31,7 @@ const SENDERS = Number(process.env.BENCH_SENDERS ?? 8);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 32);
 const MISSED = Number(process.env.BENCH_MISSED ?? 10000);
 const PHASE_LIMIT_MS = Number(process.env.BENCH_PHASE_LIMIT_S ?? 120) * 1000;
+const CHAT_ARGS = process.env.BENCH_CHAT_ARGS ? process.env.BENCH_CHAT_ARGS.trim().split(/\s+/) : [];
 const IDLE_SAMPLE_MS = 3000;
 const BUS_KEY = 'bench-history-cluster-secret-0123';
 const CONTENT = 'x'.repeat(100);
@@ -68,6 +72,7 @@ async function startNode(id, dsn, busPort, logDir) {
         '--upload-dir', path.join(logDir, 'upload'), '--log-level', 'warn',
         // Generous bounds: the sync phase sends 10,000 frames to one connection.
         '--max-queue', '16M',
+        ...CHAT_ARGS,
     ];
     const child = spawn(BIN, args, { cwd: repoDir, stdio: ['ignore', 'ignore', 'inherit'] });
     children.add(child);
@@ -169,22 +174,26 @@ function withLimit(promise, what) {
 function cpuOf(node) {
     const pid = node.child.pid;
     let totalNs = 0;
+    let runs = 0;  // times a thread was put on a CPU: its wake-ups, near enough
     for (const task of readdirSync(`/proc/${pid}/task`)) {
         try {
-            totalNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+            const [ns, , slices] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ');
+            totalNs += Number(ns);
+            runs += Number(slices);
         } catch {
             // the thread ended meanwhile
         }
     }
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     const tickUs = 1e6 / CLOCK_TICKS;
-    return { totalUs: totalNs / 1000, userUs: Number(fields[11]) * tickUs, systemUs: Number(fields[12]) * tickUs };
+    return { totalUs: totalNs / 1000, userUs: Number(fields[11]) * tickUs, systemUs: Number(fields[12]) * tickUs, runs };
 }
 
 const cpuSince = (before, after) => ({
     totalUs: after.totalUs - before.totalUs,
     userUs: after.userUs - before.userUs,
     systemUs: after.systemUs - before.systemUs,
+    runs: after.runs - before.runs,
 });
 
 async function metric(node, name) {
@@ -246,6 +255,7 @@ async function bystanderDrop(bystander, storing) {
             usPerDatagram: per('totalUs', datagrams),
             userUsPerDatagram: per('userUs', datagrams),
             kernelUsPerDatagram: per('systemUs', datagrams),
+            wakeUpsPerDatagram: per('runs', datagrams),
             usPerMessage: per('totalUs', stored.messages),
             // Positions that came late enough to be read from the history instead.
             fetchedFromHistory: (await metric(bystander, 'chat_stream_fetched_total')) - fetchedBefore,
@@ -310,7 +320,7 @@ async function main() {
         const result = {
             date: new Date().toISOString(),
             machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30) },
-            config: { messages: MESSAGES, senders: SENDERS, window: WINDOW, missed: MISSED, contentChars: CONTENT.length },
+            config: { messages: MESSAGES, senders: SENDERS, window: WINDOW, missed: MISSED, contentChars: CONTENT.length, chatArgs: CHAT_ARGS },
             stored,
             drop,
             sync,
@@ -322,12 +332,13 @@ async function main() {
                 `| messages stored (committed, acked) per second | ${stored.perSecond.toLocaleString('en')} |`,
                 `| ack latency p50 / p99 / max (ms) | ${stored.ackMs.p50} / ${stored.ackMs.p99} / ${stored.ackMs.max} |`,
                 `| a bystander node's CPU per datagram it drops: total (user + kernel) µs | ${drop.usPerDatagram} (${drop.userUsPerDatagram} + ${drop.kernelUsPerDatagram}) |`,
+                `| … its threads' wake-ups per datagram | ${drop.wakeUpsPerDatagram} |`,
                 `| … per message in them (${(drop.messages / drop.datagrams).toFixed(1)} per datagram) µs | ${drop.usPerMessage} |`,
                 `| sync of ${MISSED.toLocaleString('en')} missed messages (ms) | ${sync.ms.toLocaleString('en')} (${sync.framesPerSecond.toLocaleString('en')} frames/s) |`,
             ].join('\n'),
         );
-        const stamp = new Date().toISOString().slice(0, 16).replace('T', '-').replace(':', '');
-        const out = path.join(repoDir, 'bench', 'results', `history-${stamp}.json`);
+        const resultDir = path.join(repoDir, 'bench', 'results');
+        const out = path.join(resultDir, `${resultName(resultDir, 'history-')}.json`);
         writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
         log(`wrote ${path.relative(repoDir, out)}`);
     } finally {

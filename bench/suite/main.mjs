@@ -8,7 +8,7 @@
 // BENCH_SERVER_LABEL (what the chat binary was built from, for the record), BENCH_CHAT_LOG_LEVEL
 // (the chat nodes' --log-level, warn); config.mjs lists the matrix's own variables.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import { Fixtures, fixtureSql } from './fixtures.mjs';
 import { buildPlan } from './plan.mjs';
 import { drawPlots } from './plots.mjs';
 import { renderReport } from './report.mjs';
+import { resultName } from './resultName.mjs';
 
 const repoDir = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}] bench:`, ...a);
@@ -66,19 +67,6 @@ function floor(bin, c) {
     return JSON.parse(out);
 }
 
-function stamp() {
-    const d = new Date().toISOString(); // UTC
-    return `${d.slice(0, 10)}-${d.slice(11, 13)}${d.slice(14, 16)}`;
-}
-
-// Two runs in the same minute keep both results: the later one takes a suffix.
-function freeName(outDir, base) {
-    for (let i = 1; ; i++) {
-        const name = i === 1 ? base : `${base}-${i}`;
-        if (!existsSync(path.join(outDir, `${name}.json`))) return name;
-    }
-}
-
 function summary(r) {
     if (r.error) return `ERROR ${r.error}`;
     const run = r.run;
@@ -98,7 +86,7 @@ function summary(r) {
 async function main() {
     const c = loadConfig();
     const outDir = path.resolve(repoDir, process.env.BENCH_OUT ?? 'bench/results');
-    const name = freeName(outDir, (c.quick ? 'quick-' : '') + stamp());
+    const name = resultName(outDir, c.quick ? 'quick-' : '');
     const workDir = path.join(repoDir, 'var/bench', name);
     rmSync(workDir, { recursive: true, force: true });
     mkdirSync(workDir, { recursive: true });
