@@ -10,7 +10,7 @@
 // Environment: CHAT_BIN (required), BENCH_MESSAGES (stored-throughput messages, 40000),
 // BENCH_SENDERS (8), BENCH_WINDOW (unacknowledged frames per sender, 32), BENCH_MISSED
 // (messages a device misses, 10000), BENCH_PHASE_LIMIT_S (seconds any phase may take, 120),
-// BENCH_CHAT_ARGS (more flags for every node, e.g. "--bus-gather-us 200"; kept in the results).
+// BENCH_CHAT_ARGS (more flags for every node, e.g. "--threads 1"; kept in the results).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
