@@ -20,6 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
+import { contextSwitches } from '../suite/proc.mjs';
 import { resultName } from '../suite/resultName.mjs';
 
 const repoDir = path.resolve(fileURLToPath(import.meta.url), '../../..');
@@ -174,26 +175,23 @@ function withLimit(promise, what) {
 function cpuOf(node) {
     const pid = node.child.pid;
     let totalNs = 0;
-    let runs = 0;  // times a thread was put on a CPU: its wake-ups, near enough
     for (const task of readdirSync(`/proc/${pid}/task`)) {
         try {
-            const [ns, , slices] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ');
-            totalNs += Number(ns);
-            runs += Number(slices);
+            totalNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
         } catch {
             // the thread ended meanwhile
         }
     }
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     const tickUs = 1e6 / CLOCK_TICKS;
-    return { totalUs: totalNs / 1000, userUs: Number(fields[11]) * tickUs, systemUs: Number(fields[12]) * tickUs, runs };
+    return { totalUs: totalNs / 1000, userUs: Number(fields[11]) * tickUs, systemUs: Number(fields[12]) * tickUs, switches: contextSwitches(pid) };
 }
 
 const cpuSince = (before, after) => ({
     totalUs: after.totalUs - before.totalUs,
     userUs: after.userUs - before.userUs,
     systemUs: after.systemUs - before.systemUs,
-    runs: after.runs - before.runs,
+    switches: after.switches - before.switches,
 });
 
 async function metric(node, name) {
@@ -255,7 +253,8 @@ async function bystanderDrop(bystander, storing) {
             usPerDatagram: per('totalUs', datagrams),
             userUsPerDatagram: per('userUs', datagrams),
             kernelUsPerDatagram: per('systemUs', datagrams),
-            wakeUpsPerDatagram: per('runs', datagrams),
+            // As the suite counts them: each is a sleep and a wake-up of one of its threads.
+            switchesPerDatagram: per('switches', datagrams),
             usPerMessage: per('totalUs', stored.messages),
             // Positions that came late enough to be read from the history instead.
             fetchedFromHistory: (await metric(bystander, 'chat_stream_fetched_total')) - fetchedBefore,
@@ -332,7 +331,7 @@ async function main() {
                 `| messages stored (committed, acked) per second | ${stored.perSecond.toLocaleString('en')} |`,
                 `| ack latency p50 / p99 / max (ms) | ${stored.ackMs.p50} / ${stored.ackMs.p99} / ${stored.ackMs.max} |`,
                 `| a bystander node's CPU per datagram it drops: total (user + kernel) µs | ${drop.usPerDatagram} (${drop.userUsPerDatagram} + ${drop.kernelUsPerDatagram}) |`,
-                `| … its threads' wake-ups per datagram | ${drop.wakeUpsPerDatagram} |`,
+                `| … its threads' context switches per datagram | ${drop.switchesPerDatagram} |`,
                 `| … per message in them (${(drop.messages / drop.datagrams).toFixed(1)} per datagram) µs | ${drop.usPerMessage} |`,
                 `| sync of ${MISSED.toLocaleString('en')} missed messages (ms) | ${sync.ms.toLocaleString('en')} (${sync.framesPerSecond.toLocaleString('en')} frames/s) |`,
             ].join('\n'),
