@@ -14,7 +14,8 @@ void AdminApi::install(http::Router& router) {
         respond(http::Response::text(200, "ok\n"));
     });
     router.add("GET", "/bus", [this](const http::Request&, const http::Respond& respond) {
-        bus_.view([respond](std::string json) { respond(http::Response::json(200, std::move(json))); });
+        auto answer = [respond](std::string json) { respond(http::Response::json(200, std::move(json))); };
+        if (!bus_.view(answer)) respond(http::Response::text(503, "bus closed\n"));
     });
 }
 

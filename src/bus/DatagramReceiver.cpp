@@ -18,7 +18,7 @@ std::size_t DatagramReceiver::receive(int fd, std::error_code& ec) {
     for (auto& h : headers_) h.msg_hdr.msg_flags = 0;
     int n = 0;
     do {
-        n = ::recvmmsg(fd, headers_.data(), kBatch, MSG_DONTWAIT, nullptr);
+        n = ::recvmmsg(fd, headers_.data(), kBatch, MSG_WAITFORONE, nullptr);
     } while (n < 0 && errno == EINTR);
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno != EAGAIN && errno != EWOULDBLOCK) ec = std::error_code(errno, std::system_category());

@@ -1,6 +1,8 @@
-// Takes the datagrams waiting in a UDP socket, up to kBatch with one recvmmsg call, each into
+// Takes the datagrams arriving at a UDP socket, up to kBatch with one recvmmsg call, each into
 // a slot of its own. A node receives every datagram of the cluster, most of them for nobody it
-// holds, so the per-datagram system-call cost is most of what dropping one costs.
+// holds, so the per-datagram system-call cost is most of what dropping one costs: the call
+// itself waits for the first datagram, so a wake-up costs one system call, not a readiness
+// wait, a read and a failed read.
 #pragma once
 #include <sys/socket.h>
 
@@ -22,7 +24,9 @@ public:
     DatagramReceiver(const DatagramReceiver&) = delete;
     DatagramReceiver& operator=(const DatagramReceiver&) = delete;
 
-    // Never blocks. Returns how many datagrams were taken (0: none waiting, or `ec` set).
+    // Waits for a first datagram, at most the socket's receive timeout (SO_RCVTIMEO; none on
+    // a non-blocking socket), then takes it and those waiting behind it. Returns how many
+    // were taken (0: none came in time, or `ec` set).
     std::size_t receive(int fd, std::error_code& ec);
     std::string_view datagram(std::size_t i) const;
     // The datagram was longer than its slot: what datagram(i) holds is only its start.

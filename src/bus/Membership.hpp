@@ -9,7 +9,7 @@
 // (it names this node and its incarnation): an old heartbeat of another node, replayed as
 // this node starts, must not set where that stream starts. Every node answers a node it sees
 // join or restart, and any node whose heartbeat asks for it (one that still waits to join a
-// stream). Runs on the bus's strand.
+// stream). Runs on the bus's thread.
 #pragma once
 #include <chrono>
 #include <cstdint>

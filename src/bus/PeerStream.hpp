@@ -2,7 +2,7 @@
 // sequenced datagrams back in order, drops duplicates and replays, reassembles fragments,
 // finds gaps (from later datagrams or from heartbeats, which reveal a lost tail), says which
 // seqs to NAK and when, and gives a gap up when it cannot be filled. Pure logic with the
-// clock as a parameter; the bus calls it on its strand.
+// clock as a parameter; the bus calls it on its thread.
 #pragma once
 #include <chrono>
 #include <cstdint>

@@ -1,35 +1,22 @@
 #include "bus/UdpBus.hpp"
 
+#include <arpa/inet.h>
 #include <linux/filter.h>
-#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
-#include <boost/asio/detail/socket_option.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace chat::bus {
 
-namespace net = boost::asio;
-using net::ip::udp;
 using proto::DatagramKind;
 
 namespace {
-
-using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-
-// Each start of a node is a new incarnation, larger than any before it on this host's
-// clock, so other nodes take a restart for a new stream rather than a replay.
-std::uint64_t newIncarnation() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-}
 
 StreamLimits streamLimitsOf(const config::Config& c) {
     StreamLimits l;
@@ -69,50 +56,70 @@ std::array<sock_filter, 12> ownDatagramFilter(std::uint32_t origin, std::uint64_
     }};
 }
 
-// Datagram batches taken per wake-up before other work on the strand gets its turn.
-constexpr int kBatchesPerWake = 8;
-
 // Timers look for due NAKs this often; a fraction of the NAK interval keeps repair prompt.
+// It is also the receive call's timeout, so a busy bus ticks after at most one batch.
 constexpr auto kTick = std::chrono::milliseconds(10);
+
+sockaddr_in ipv4(const std::string& option, const std::string& address, std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1)
+        throw std::runtime_error(option + " '" + address + "' is not an IPv4 address");
+    return a;
+}
+
+void setOption(int fd, int level, int name, const void* value, socklen_t size, const char* what) {
+    if (::setsockopt(fd, level, name, value, size) != 0)
+        throw std::runtime_error(std::string("cannot set the bus socket's ") + what + ": " + std::strerror(errno));
+}
+
+void setInt(int fd, int name, int value, const char* what) {
+    setOption(fd, SOL_SOCKET, name, &value, sizeof value, what);
+}
 
 }  // namespace
 
-UdpBus::UdpBus(net::io_context& io, const config::Config& cfg, metrics::Metrics& metrics)
+UdpBus::UdpBus(const config::Config& cfg, metrics::Metrics& metrics, std::uint64_t incarnation)
     : cfg_(cfg),
       metrics_(metrics),
-      incarnation_(newIncarnation()),
+      incarnation_(incarnation),
       sealer_(cfg.busKey, cfg.busKeyPrevious),
       sequencer_(cfg.nodeId, incarnation_, sealer_,
                  RetransmitLimits{cfg.busRetransmitCount, cfg.busRetransmitBytes, cfg.busRetransmitAge,
                                   cfg.busNakInterval / 2},
                  cfg.busMaxMessage),
-      membership_(streamLimitsOf(cfg), cfg.busPeerTimeout, cfg.nodeId, incarnation_, metrics),
-      strand_(net::make_strand(io)),
-      socket_(strand_),
-      tick_(strand_) {}
+      membership_(streamLimitsOf(cfg), cfg.busPeerTimeout, cfg.nodeId, incarnation_, metrics) {}
+
+UdpBus::~UdpBus() {
+    stop();
+    if (fd_ >= 0) ::close(fd_);
+}
 
 void UdpBus::open() {
-    boost::system::error_code ec;
-    auto broadcast = net::ip::make_address_v4(cfg_.busBroadcast, ec);
-    if (ec) throw std::runtime_error("bus-broadcast '" + cfg_.busBroadcast + "' is not an IPv4 address");
-    auto bind = net::ip::make_address_v4(cfg_.busBind, ec);
-    if (ec) throw std::runtime_error("bus-bind '" + cfg_.busBind + "' is not an IPv4 address");
-    target_ = udp::endpoint(broadcast, cfg_.busPort);
-
-    socket_.open(udp::v4());
-    socket_.set_option(net::socket_base::reuse_address(true));
-    socket_.set_option(ReusePort(true));
-    socket_.set_option(net::socket_base::broadcast(true));
-    socket_.set_option(net::socket_base::receive_buffer_size(static_cast<int>(cfg_.busSocketBuffer)));
-    socket_.set_option(net::socket_base::send_buffer_size(static_cast<int>(cfg_.busSocketBuffer)));
-    socket_.bind(udp::endpoint(bind, cfg_.busPort), ec);
-    if (ec)
+    target_ = ipv4("bus-broadcast", cfg_.busBroadcast, cfg_.busPort);
+    const auto bind = ipv4("bus-bind", cfg_.busBind, cfg_.busPort);
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw std::runtime_error(std::string("cannot open the bus socket: ") + std::strerror(errno));
+    configureSocket();
+    if (::bind(fd_, reinterpret_cast<const sockaddr*>(&bind), sizeof bind) != 0)
         throw std::runtime_error("cannot bind the bus to " + cfg_.busBind + ":" + std::to_string(cfg_.busPort) + ": " +
-                                 ec.message());
+                                 std::strerror(errno));
     filterOwnDatagrams();
     open_ = true;
     spdlog::info("bus: listening on {}:{}, broadcasting to {}, incarnation {}", cfg_.busBind, cfg_.busPort,
                  cfg_.busBroadcast, incarnation_);
+}
+
+void UdpBus::configureSocket() {
+    setInt(fd_, SO_REUSEADDR, 1, "SO_REUSEADDR");
+    setInt(fd_, SO_REUSEPORT, 1, "SO_REUSEPORT");
+    setInt(fd_, SO_BROADCAST, 1, "SO_BROADCAST");
+    setInt(fd_, SO_RCVBUF, static_cast<int>(cfg_.busSocketBuffer), "receive buffer");
+    setInt(fd_, SO_SNDBUF, static_cast<int>(cfg_.busSocketBuffer), "send buffer");
+    const auto tick = std::chrono::duration_cast<std::chrono::microseconds>(kTick).count();
+    timeval timeout{tick / 1000000, tick % 1000000};
+    setOption(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout, "receive timeout");
 }
 
 // Our own broadcasts come back to us, one per datagram we send: the kernel drops them, so
@@ -120,7 +127,7 @@ void UdpBus::open() {
 void UdpBus::filterOwnDatagrams() {
     auto program = ownDatagramFilter(cfg_.nodeId, incarnation_);
     sock_fprog fprog{static_cast<unsigned short>(program.size()), program.data()};
-    if (setsockopt(socket_.native_handle(), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0)
+    if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0)
         spdlog::warn("bus: no socket filter for our own datagrams ({}); they are dropped after reading instead",
                      std::strerror(errno));
 }
@@ -129,30 +136,28 @@ void UdpBus::start(Sink sink, LossSink lossSink, PeerSink peerSink) {
     sink_ = std::move(sink);
     lossSink_ = std::move(lossSink);
     peerSink_ = std::move(peerSink);
-    net::dispatch(strand_, [this] {
-        doReceive();
-        onTick();  // announces this incarnation at once
-    });
+    running_ = true;
+    thread_ = std::thread([this] { run(); });
 }
 
 void UdpBus::stop() {
     open_ = false;
-    net::post(strand_, [this] {
-        boost::system::error_code ignored;
-        tick_.cancel();
-        socket_.close(ignored);
-    });
+    if (!running_.exchange(false)) return;
+    // Wakes a receive that is waiting; on a UDP socket it reports ENOTCONN, and wakes it anyway.
+    ::shutdown(fd_, SHUT_RD);
+    if (thread_.joinable()) thread_.join();
 }
 
+// The kernel sends each datagram whole, so sending threads need no lock between them.
 void UdpBus::send(const SharedBytes& datagram) {
-    boost::system::error_code ec;
-    {
-        std::lock_guard lock(sendMutex_);
-        socket_.send_to(net::buffer(*datagram), target_, 0, ec);
-    }
-    if (ec) {
+    ssize_t n = 0;
+    do {
+        n = ::sendto(fd_, datagram->data(), datagram->size(), 0, reinterpret_cast<const sockaddr*>(&target_),
+                     sizeof target_);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
         metrics_.count(metrics::ErrorKind::Bus);
-        spdlog::warn("bus: send failed: {}", ec.message());
+        spdlog::warn("bus: send failed: {}", std::strerror(errno));
         return;
     }
     metrics_.busSent.fetch_add(1, std::memory_order_relaxed);
@@ -170,32 +175,29 @@ bool UdpBus::broadcast(const proto::DatagramHeader& header, std::string_view pay
     return true;
 }
 
-// Waits for the socket to be readable, then takes what is waiting in batches: one wake-up and
-// one system call for all the datagrams that arrived meanwhile, and no failed speculative
-// read per datagram (an async receive tries one before it waits).
-void UdpBus::doReceive() {
-    socket_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) { onReadable(ec); });
+// One batch per turn, so that neither the tick nor a view waits behind a flood.
+void UdpBus::run() {
+    auto nextTick = Clock::now();
+    while (running_.load(std::memory_order_relaxed)) {
+        if (const auto now = Clock::now(); now >= nextTick) {
+            onTick(now);
+            nextTick = now + kTick;
+        }
+        if (viewsWaiting_.load(std::memory_order_acquire)) answerViews(false);
+        receive();
+    }
+    answerViews(true);  // nobody waits for an answer that never comes
 }
 
-void UdpBus::onReadable(const boost::system::error_code& ec) {
-    if (ec == net::error::operation_aborted || !socket_.is_open()) return;
-    if (ec) {
+void UdpBus::receive() {
+    std::error_code error;
+    const auto n = receiver_.receive(fd_, error);
+    for (std::size_t i = 0; i < n; ++i) onDatagram(receiver_.datagram(i), receiver_.truncated(i));
+    if (error && running_.load(std::memory_order_relaxed)) {
         metrics_.count(metrics::ErrorKind::Bus);
-        spdlog::warn("bus: waiting for datagrams failed: {}", ec.message());
-        return doReceive();
+        spdlog::warn("bus: receive failed: {}", error.message());
+        std::this_thread::sleep_for(kTick);  // a lasting error must not spin the thread
     }
-    // Bounded, so the tick and NAK answers on this strand are not starved by a flood.
-    for (int batches = 0; batches < kBatchesPerWake; ++batches) {
-        std::error_code error;
-        const auto n = receiver_.receive(socket_.native_handle(), error);
-        if (error) {
-            metrics_.count(metrics::ErrorKind::Bus);
-            spdlog::warn("bus: receive failed: {}", error.message());
-        }
-        for (std::size_t i = 0; i < n; ++i) onDatagram(receiver_.datagram(i), receiver_.truncated(i));
-        if (n < DatagramReceiver::kBatch) break;
-    }
-    doReceive();
 }
 
 void UdpBus::onDatagram(std::string_view bytes, bool truncated) {
@@ -262,16 +264,8 @@ void UdpBus::sendHeartbeat(Clock::time_point now) {
     lastHeartbeat_ = now;
 }
 
-void UdpBus::scheduleTick() {
-    tick_.expires_after(kTick);
-    tick_.async_wait([this](const boost::system::error_code& ec) {
-        if (!ec) onTick();
-    });
-}
-
-void UdpBus::onTick() {
-    if (!socket_.is_open()) return;
-    auto now = Clock::now();
+// The first tick announces this incarnation at once.
+void UdpBus::onTick(Clock::time_point now) {
     if (now - lastHeartbeat_ >= cfg_.busHeartbeat) sendHeartbeat(now);
     for (const auto& nak : membership_.dueNaks(now)) {
         send(sequencer_.control(DatagramKind::Nak, nak.origin, static_cast<std::int64_t>(nak.incarnation),
@@ -281,7 +275,6 @@ void UdpBus::onTick() {
     std::vector<Delivery> out;
     membership_.expire(now, out);
     deliver(out);
-    scheduleTick();
 }
 
 void UdpBus::deliver(std::vector<Delivery>& out) {
@@ -295,18 +288,33 @@ void UdpBus::deliver(std::vector<Delivery>& out) {
     }
 }
 
-void UdpBus::view(std::function<void(std::string)> done) {
-    net::post(strand_, [this, done = std::move(done)] {
-        nlohmann::json j{{"node", cfg_.nodeId},
-                         {"incarnation", incarnation_},
-                         {"lastSeq", sequencer_.lastSeq()},
-                         {"retransmitBuffer", sequencer_.buffered()},
-                         {"retransmits", metrics_.busRetransmits.load()},
-                         {"naksSent", metrics_.busNaksSent.load()},
-                         {"lost", metrics_.busLost.load()},
-                         {"peers", nlohmann::json::parse(membership_.view(Clock::now()))}};
-        done(j.dump());
-    });
+bool UdpBus::view(const std::function<void(std::string)>& done) {
+    std::lock_guard lock(viewsMutex_);
+    if (viewsClosed_) return false;
+    views_.push_back(done);
+    viewsWaiting_.store(true, std::memory_order_release);
+    return true;
+}
+
+void UdpBus::answerViews(bool last) {
+    std::vector<std::function<void(std::string)>> waiting;
+    {
+        std::lock_guard lock(viewsMutex_);
+        waiting.swap(views_);
+        viewsWaiting_.store(false, std::memory_order_relaxed);
+        viewsClosed_ = last;
+    }
+    if (waiting.empty()) return;
+    nlohmann::json j{{"node", cfg_.nodeId},
+                     {"incarnation", incarnation_},
+                     {"lastSeq", sequencer_.lastSeq()},
+                     {"retransmitBuffer", sequencer_.buffered()},
+                     {"retransmits", metrics_.busRetransmits.load()},
+                     {"naksSent", metrics_.busNaksSent.load()},
+                     {"lost", metrics_.busLost.load()},
+                     {"peers", nlohmann::json::parse(membership_.view(Clock::now()))}};
+    const auto text = j.dump();
+    for (auto& done : waiting) done(text);
 }
 
 }  // namespace chat::bus

@@ -3,10 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <thread>
 #include <vector>
 
+#include "store/DbError.hpp"
 #include "store/MessageRepository.hpp"
+#include "store/RunRegistry.hpp"
 
 namespace chat::node {
 
@@ -92,6 +95,20 @@ constexpr auto kStreamTick = std::chrono::milliseconds(20);
 // Retention deletes in slices, so one run never holds the table for long.
 constexpr std::size_t kRetentionSlice = 10000;
 
+// MariaDB numbers each start past every earlier one; without it, the clock must do.
+std::uint64_t incarnationOf(const config::Config& cfg) {
+    const auto clock = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    try {
+        store::Connection connection(cfg.mysql, cfg.dbTimeout);
+        return store::RunRegistry(connection).next(cfg.nodeId, clock);
+    } catch (const store::DbError& e) {
+        spdlog::warn("node {}: MariaDB did not number this start ({}); the clock does", cfg.nodeId, e.what());
+        return clock;
+    }
+}
+
 }  // namespace
 
 Node::Node(const config::Config& cfg)
@@ -104,7 +121,7 @@ Node::Node(const config::Config& cfg)
       ids_(cfg.nodeId, cfg.clockOffsetMs),
       presence_(cfg.nodeId),
       hub_(metrics_, &presence_),
-      bus_(busIo_, cfg, metrics_),
+      bus_(cfg, metrics_, incarnationOf(cfg)),
       writer_(writerLimitsOf(cfg), cfg.mysql, cfg.dbTimeout, metrics_),
       dispatcher_(
           dispatchLimitsOf(cfg), hub_, presence_, bus_,
@@ -192,14 +209,12 @@ int Node::run() {
     runRetention();
     awaitSignal();
 
-    std::thread busThread([this] { busIo_.run(); });
     std::vector<std::thread> threads;
     auto n = threadCount(cfg_);
     for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { io_.run(); });
     spdlog::info("node {}: ready with {} network threads", cfg_.nodeId, n);
     io_.run();
     for (auto& t : threads) t.join();
-    busThread.join();
     files_.join();
     db_.stop();
     spdlog::info("node {}: stopped", cfg_.nodeId);
@@ -234,7 +249,6 @@ void Node::waitForSessions(std::chrono::steady_clock::time_point deadline) {
     // Messages already queued are committed and broadcast before the bus closes.
     writer_.stop();
     bus_.stop();
-    busWork_.reset();
     io_.stop();
 }
 

@@ -2,7 +2,6 @@
 // network threads until SIGTERM/SIGINT, then shuts down in order (stop accepting, close
 // sessions with 1001, stop the bus, drain the database pool).
 #pragma once
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -57,10 +56,6 @@ private:
 
     const config::Config& cfg_;
     boost::asio::io_context io_;
-    // The bus has a thread of its own: a datagram is received and handled on the thread that
-    // saw it arrive, with no hand-over between network threads.
-    boost::asio::io_context busIo_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> busWork_{busIo_.get_executor()};
     metrics::Metrics metrics_;
     store::Database db_;
     auth::Authenticator auth_;

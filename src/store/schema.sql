@@ -75,6 +75,13 @@ CREATE TABLE IF NOT EXISTS message_seq (
 ) ENGINE=InnoDB;
 INSERT IGNORE INTO message_seq (id, pos) VALUES (1, 0);
 
+-- Each node's latest start, its incarnation on the cluster bus (RunRegistry): a restart must
+-- outnumber the run before it even when the clock has been set back in between.
+CREATE TABLE IF NOT EXISTS node_runs (
+  node         INT UNSIGNED    NOT NULL PRIMARY KEY,
+  incarnation  BIGINT UNSIGNED NOT NULL
+) ENGINE=InnoDB;
+
 -- How far each user has read each conversation (kind 1: peer is a user, 2: a group);
 -- shared by all of the user's devices.
 CREATE TABLE IF NOT EXISTS read_marks (

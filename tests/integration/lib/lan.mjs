@@ -291,6 +291,13 @@ export async function startLanDb(lan) {
         port,
         localDsn: local,
         dsn: local.replace('@127.0.0.1:', `@${lan.hostAddress}:`),
+        // One statement as the nodes' own user, for a test that sets up what a past run left.
+        async sql(statement) {
+            const url = new URL(local);
+            const client = ['-h', url.hostname, '-P', url.port, '-u', decodeURIComponent(url.username)];
+            const pwd = { ...process.env, MYSQL_PWD: decodeURIComponent(url.password) };
+            return runEnv('mariadb', [...client, '--batch', '--skip-column-names', url.pathname.slice(1), '-e', statement], pwd);
+        },
         async stop() {
             await runEnv('bash', [dbScript, 'stop'], env(port)).catch(() => {});
             stopSync();
