@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -137,7 +139,15 @@ void UdpBus::start(Sink sink, LossSink lossSink, PeerSink peerSink) {
     lossSink_ = std::move(lossSink);
     peerSink_ = std::move(peerSink);
     running_ = true;
-    thread_ = std::thread([this] { run(); });
+    // The loop runs as a handler of an io_context of its own, for Asio's sake: it recycles
+    // the memory of handlers posted from a thread that runs one, and delivering a room's
+    // message posts a write to every member's session (without it, bursts to rooms of 100
+    // on two nodes cost 1.93 instead of 1.56 µs per delivery).
+    thread_ = std::thread([this] {
+        boost::asio::io_context context;
+        boost::asio::post(context, [this] { run(); });
+        context.run();
+    });
 }
 
 void UdpBus::stop() {
