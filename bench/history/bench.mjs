@@ -10,9 +10,10 @@
 // Environment: CHAT_BIN (required), BENCH_MESSAGES (stored-throughput messages, 40000),
 // BENCH_SENDERS (8), BENCH_WINDOW (unacknowledged frames per sender, 32), BENCH_MISSED
 // (messages a device misses, 10000), BENCH_PHASE_LIMIT_S (seconds any phase may take, 120),
-// BENCH_CHAT_ARGS (more flags for every node, e.g. "--threads 1"; kept in the results).
+// BENCH_CHAT_ARGS (more flags for every node, e.g. "--threads 1"; kept in the results),
+// BENCH_SERVER_LABEL (what CHAT_BIN was built from, for the record; its path otherwise).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -20,7 +21,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
-import { contextSwitches } from '../suite/proc.mjs';
+import { list } from '../suite/config.mjs';
+import { contextSwitches, cpuTimesUs, runTimeUs } from '../suite/proc.mjs';
 import { resultName } from '../suite/resultName.mjs';
 
 const repoDir = path.resolve(fileURLToPath(import.meta.url), '../../..');
@@ -32,11 +34,10 @@ const SENDERS = Number(process.env.BENCH_SENDERS ?? 8);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 32);
 const MISSED = Number(process.env.BENCH_MISSED ?? 10000);
 const PHASE_LIMIT_MS = Number(process.env.BENCH_PHASE_LIMIT_S ?? 120) * 1000;
-const CHAT_ARGS = process.env.BENCH_CHAT_ARGS ? process.env.BENCH_CHAT_ARGS.trim().split(/\s+/) : [];
+const CHAT_ARGS = list('BENCH_CHAT_ARGS', []);
 const IDLE_SAMPLE_MS = 3000;
 const BUS_KEY = 'bench-history-cluster-secret-0123';
 const CONTENT = 'x'.repeat(100);
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 const log = (...a) => console.error('bench:', ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -170,21 +171,11 @@ function withLimit(promise, what) {
     ]);
 }
 
-// CPU this node's process has used so far: total from the scheduler (ns precision, summed over
-// its threads), and the user / kernel split from /proc/PID/stat (clock ticks).
+// CPU this node's process has used so far: total from the scheduler (ns precision), and the
+// user / kernel split (clock ticks).
 function cpuOf(node) {
     const pid = node.child.pid;
-    let totalNs = 0;
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-        try {
-            totalNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-        } catch {
-            // the thread ended meanwhile
-        }
-    }
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    const tickUs = 1e6 / CLOCK_TICKS;
-    return { totalUs: totalNs / 1000, userUs: Number(fields[11]) * tickUs, systemUs: Number(fields[12]) * tickUs, switches: contextSwitches(pid) };
+    return { totalUs: runTimeUs(pid), ...cpuTimesUs(pid), switches: contextSwitches(pid) };
 }
 
 const cpuSince = (before, after) => ({
@@ -319,6 +310,7 @@ async function main() {
         const result = {
             date: new Date().toISOString(),
             machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30) },
+            server: process.env.BENCH_SERVER_LABEL ?? process.env.CHAT_BIN,
             config: { messages: MESSAGES, senders: SENDERS, window: WINDOW, missed: MISSED, contentChars: CONTENT.length, chatArgs: CHAT_ARGS },
             stored,
             drop,

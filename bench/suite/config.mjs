@@ -7,7 +7,7 @@
 // once the CPUs were less busy than this over a second), BENCH_IDLE_WAIT_S (at most this long),
 // BENCH_CHAT_ARGS (more flags for every chat node, e.g. "--threads 1"; kept in the results).
 
-const list = (name, fallback) => (process.env[name] ? process.env[name].trim().split(/\s+/) : fallback);
+export const list = (name, fallback) => (process.env[name] ? process.env[name].trim().split(/\s+/) : fallback);
 const num = (name, fallback) => (process.env[name] !== undefined ? Number(process.env[name]) : fallback);
 
 const full = {

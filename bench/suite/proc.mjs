@@ -1,19 +1,44 @@
 // What the suite reads from /proc: a process's CPU time (utime + stime of every thread, from
-// /proc/PID/stat), resident memory (VmRSS) and context switches, and the machine's busy share (/proc/stat), which
-// decides when the CPUs are idle enough to start a run.
+// /proc/PID/stat, or its threads' run time in ns from schedstat), resident memory (VmRSS) and
+// context switches, and the machine's busy share (/proc/stat), which decides when the CPUs are
+// idle enough to start a run.
 import { readdirSync, readFileSync } from 'node:fs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Linux reports CPU times in clock ticks of 1/100 s (USER_HZ; `getconf CLK_TCK`).
 const TICK_US = 10_000;
 
-// CPU µs used so far by pid (all threads), or null if it is gone.
-export function cpuUs(pid) {
+// CPU µs used so far by pid (all threads), in user mode and in the kernel, or null if it is gone.
+export function cpuTimesUs(pid) {
     try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         // The command name may hold spaces and parentheses: fields start after the last ')'.
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return (Number(fields[11]) + Number(fields[12])) * TICK_US; // fields 14 and 15 of stat(5)
+        return { userUs: Number(fields[11]) * TICK_US, systemUs: Number(fields[12]) * TICK_US }; // fields 14 and 15 of stat(5)
+    } catch {
+        return null;
+    }
+}
+
+// CPU µs used so far by pid (all threads), or null if it is gone.
+export function cpuUs(pid) {
+    const times = cpuTimesUs(pid);
+    return times && times.userUs + times.systemUs;
+}
+
+// The time pid's live threads have run so far, in µs to the scheduler's ns (schedstat), where
+// cpuUs counts whole clock ticks: for short measurements. Null if it is gone.
+export function runTimeUs(pid) {
+    try {
+        let ns = 0;
+        for (const tid of readdirSync(`/proc/${pid}/task`)) {
+            try {
+                ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+            } catch {
+                // the thread ended meanwhile
+            }
+        }
+        return ns / 1000;
     } catch {
         return null;
     }
