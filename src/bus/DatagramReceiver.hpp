@@ -2,7 +2,7 @@
 // a slot of its own. A node receives every datagram of the cluster, most of them for nobody it
 // holds, so the per-datagram system-call cost is most of what dropping one costs: the call
 // itself waits for the first datagram, so a wake-up costs one system call, not a readiness
-// wait, a read and a failed read.
+// wait and a read.
 #pragma once
 #include <sys/socket.h>
 
