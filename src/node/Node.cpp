@@ -159,7 +159,10 @@ Node::Node(const config::Config& cfg)
     writer_.onBatchAnswered([this] { dispatcher_.flushCommitted(); });
 }
 
+// The bus's thread delivers into the dispatcher and the hub, so it ends before they do (after a
+// normal shutdown it has already).
 Node::~Node() {
+    bus_.stop();
     files_.join();
     writer_.stop();
     db_.stop();
