@@ -73,13 +73,13 @@ struct Node {
         bus.open();
         bus.start(
             [this](const DatagramHeader& h, std::string_view p) {
-                std::lock_guard lock(mutex);
+                std::lock_guard lock(mutex_);
                 received_.push_back({h, std::string(p)});
             },
             [this](std::uint64_t n) { lost += n; });
     }
     std::vector<Received> received() const {
-        std::lock_guard lock(mutex);
+        std::lock_guard lock(mutex_);
         return received_;
     }
     std::uint64_t dropped(DropReason r) const { return metrics.busDropped[static_cast<std::size_t>(r)].load(); }
@@ -90,7 +90,7 @@ struct Node {
     std::atomic<std::uint64_t> lost{0};
 
 private:
-    mutable std::mutex mutex;
+    mutable std::mutex mutex_;
     std::vector<Received> received_;
 };
 
