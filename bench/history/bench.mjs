@@ -2,7 +2,10 @@
 // committed before its ack, in batched commits), what a sender waits for its ack meanwhile,
 // and how long a device that missed 10,000 messages takes to catch up when it reconnects.
 // Meanwhile a third node that holds no connection at all receives every datagram and drops
-// it: its CPU per datagram is what every node pays for traffic that is not its own.
+// it: its CPU per datagram is what every node pays for traffic that is not its own. Beside it
+// chat-floor reads the same datagrams as the bus reads them and does nothing with them: the
+// machine's own price of receiving one, measured at the same time, so that what the node
+// spends above it is what its own work on a datagram costs.
 // Three Release nodes on loopback, a private MariaDB (scripts/db.sh, durable commits: one log
 // flush per commit), clients on the `ws` package. Prints a table and writes
 // bench/results/history-<date>-<hhmm>.json. Run it through bench/history/run.sh.
@@ -11,14 +14,16 @@
 // BENCH_SENDERS (8), BENCH_WINDOW (unacknowledged frames per sender, 32), BENCH_MISSED
 // (messages a device misses, 10000), BENCH_PHASE_LIMIT_S (seconds any phase may take, 120),
 // BENCH_CHAT_ARGS (more flags for every node, e.g. "--threads 1"; kept in the results),
-// BENCH_SERVER_LABEL (what CHAT_BIN was built from, for the record; its path otherwise).
+// BENCH_SERVER_LABEL (what CHAT_BIN was built from, for the record; its path otherwise),
+// BENCH_FLOOR_BIN (chat-floor; build/bench/chat-floor otherwise).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { list } from '../suite/config.mjs';
@@ -29,6 +34,7 @@ const repoDir = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const WebSocket = createRequire(path.join(repoDir, 'tests/package.json'))('ws');
 
 const BIN = process.env.CHAT_BIN;
+const FLOOR_BIN = process.env.BENCH_FLOOR_BIN ?? path.join(repoDir, 'build', 'bench', 'chat-floor');
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 40000);
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 8);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 32);
@@ -99,6 +105,31 @@ async function stopNode(node) {
     const timer = setTimeout(() => node.child.kill('SIGKILL'), 10000);
     await exited;
     clearTimeout(timer);
+}
+
+// The machine's price of receiving the bus's datagrams (chat-floor --udp-port, see
+// bench/floor/UdpFloor.hpp): a process with a socket beside the nodes' on the bus port.
+function startFloor(busPort) {
+    const child = spawn(FLOOR_BIN, ['--udp-port', String(busPort)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    const answers = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    return {
+        child,
+        // Datagrams it has received so far.
+        async datagrams() {
+            child.stdin.write('\n');
+            const { value, done } = await answers.next();
+            if (done) throw new Error('chat-floor --udp-port ended early');
+            return JSON.parse(value).datagrams;
+        },
+        async stop() {
+            if (child.exitCode !== null) return;
+            const exited = new Promise((r) => child.once('exit', r));
+            child.stdin.end();
+            await exited;
+        },
+    };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -217,39 +248,51 @@ async function storedThroughput(nodes, users) {
     };
 }
 
-// The bystander's CPU per datagram while the others store: what it used minus what it uses
-// idle over as long a time (heartbeats, its stream poll), over the datagrams it received.
-async function bystanderDrop(bystander, storing) {
-    const idleFrom = cpuOf(bystander);
+// The bystander's and the floor's CPU per datagram while the others store: what each used
+// minus what it uses idle over as long a time (the bystander's heartbeats and stream poll, the
+// receive calls' timeouts), over the datagrams it received.
+async function bystanderDrop(bystander, floor, storing) {
+    const procs = [bystander, floor];
+    const idleFrom = procs.map(cpuOf);
     const idleStart = performance.now();
     await sleep(IDLE_SAMPLE_MS);
-    const idle = cpuSince(idleFrom, cpuOf(bystander));
+    const idle = procs.map((p, i) => cpuSince(idleFrom[i], cpuOf(p)));
     const idleMs = performance.now() - idleStart;
 
-    const receivedBefore = await metric(bystander, 'chat_bus_datagrams_received_total');
+    const received = () => Promise.all([metric(bystander, 'chat_bus_datagrams_received_total'), floor.datagrams()]);
+    const receivedBefore = await received();
     const fetchedBefore = await metric(bystander, 'chat_stream_fetched_total');
-    const from = cpuOf(bystander);
+    const from = procs.map(cpuOf);
     const t0 = performance.now();
     const stored = await storing();
-    const busy = cpuSince(from, cpuOf(bystander));
+    const busy = procs.map((p, i) => cpuSince(from[i], cpuOf(p)));
     const ms = performance.now() - t0;
-    const datagrams = (await metric(bystander, 'chat_bus_datagrams_received_total')) - receivedBefore;
-    const per = (key, count) => +((busy[key] - (idle[key] * ms) / idleMs) / count).toFixed(2);
+    const datagrams = (await received()).map((n, i) => n - receivedBefore[i]);
+    const per = (i, key, count) => +((busy[i][key] - (idle[i][key] * ms) / idleMs) / count).toFixed(2);
+    const costs = (i) => ({
+        datagrams: datagrams[i],
+        usPerDatagram: per(i, 'totalUs', datagrams[i]),
+        userUsPerDatagram: per(i, 'userUs', datagrams[i]),
+        kernelUsPerDatagram: per(i, 'systemUs', datagrams[i]),
+        // As the suite counts them: each is a sleep and a wake-up of one of its threads.
+        switchesPerDatagram: per(i, 'switches', datagrams[i]),
+        idleCpuPercent: +((idle[i].totalUs / 1000 / idleMs) * 100).toFixed(2),
+    });
+    const node = costs(0);
+    const machine = costs(1);
+    const aboveFloor = node.usPerDatagram - machine.usPerDatagram;
     return {
         stored,
         drop: {
-            datagrams,
+            ...node,
             // Several messages share a datagram when their commits do (ChatPack).
             messages: stored.messages,
-            usPerDatagram: per('totalUs', datagrams),
-            userUsPerDatagram: per('userUs', datagrams),
-            kernelUsPerDatagram: per('systemUs', datagrams),
-            // As the suite counts them: each is a sleep and a wake-up of one of its threads.
-            switchesPerDatagram: per('switches', datagrams),
-            usPerMessage: per('totalUs', stored.messages),
+            usPerMessage: per(0, 'totalUs', stored.messages),
             // Positions that came late enough to be read from the history instead.
             fetchedFromHistory: (await metric(bystander, 'chat_stream_fetched_total')) - fetchedBefore,
-            idleCpuPercent: +((idle.totalUs / 1000 / idleMs) * 100).toFixed(2),
+            floor: machine,
+            aboveFloorUsPerDatagram: +aboveFloor.toFixed(2),
+            aboveFloorUsPerMessage: +((aboveFloor * node.datagrams) / stored.messages).toFixed(2),
         },
     };
 }
@@ -290,20 +333,23 @@ async function syncAfterMissed(nodes, users) {
 
 async function main() {
     if (!BIN) throw new Error('CHAT_BIN is not set (run bench/history/run.sh)');
+    if (!existsSync(FLOOR_BIN)) throw new Error(`${FLOOR_BIN} is missing (scripts/build.sh Release builds it)`);
     const logDir = path.join(repoDir, 'var', 'bench-history');
     mkdirSync(logDir, { recursive: true });
     const dbPort = await freePort();
     db('reset', dbPort);
     const nodes = [];
+    let floor;
     try {
         const dsn = db('dsn', dbPort);
         const busPort = await freePort();
         for (const id of [1, 2, 3]) nodes.push(await startNode(id, dsn, busPort, logDir));
+        floor = startFloor(busPort);
         const users = [];
         for (let i = 0; i < SENDERS + 3; i++) users.push(await register(nodes[i % 2], i));
 
         log(`stored throughput: ${MESSAGES} messages from ${SENDERS} senders, window ${WINDOW}`);
-        const { stored, drop } = await bystanderDrop(nodes[2], () => storedThroughput(nodes, users));
+        const { stored, drop } = await bystanderDrop(nodes[2], floor, () => storedThroughput(nodes, users));
         log(`sync: a device that missed ${MISSED} messages`);
         const sync = await syncAfterMissed(nodes, users);
 
@@ -325,6 +371,8 @@ async function main() {
                 `| a bystander node's CPU per datagram it drops: total (user + kernel) µs | ${drop.usPerDatagram} (${drop.userUsPerDatagram} + ${drop.kernelUsPerDatagram}) |`,
                 `| … its threads' context switches per datagram | ${drop.switchesPerDatagram} |`,
                 `| … per message in them (${(drop.messages / drop.datagrams).toFixed(1)} per datagram) µs | ${drop.usPerMessage} |`,
+                `| this machine's floor: receiving one of those datagrams as the bus does, doing nothing with it: total (user + kernel) µs | ${drop.floor.usPerDatagram} (${drop.floor.userUsPerDatagram} + ${drop.floor.kernelUsPerDatagram}) |`,
+                `| the bystander above that floor, per datagram / per message µs | ${drop.aboveFloorUsPerDatagram} / ${drop.aboveFloorUsPerMessage} |`,
                 `| sync of ${MISSED.toLocaleString('en')} missed messages (ms) | ${sync.ms.toLocaleString('en')} (${sync.framesPerSecond.toLocaleString('en')} frames/s) |`,
             ].join('\n'),
         );
@@ -333,7 +381,7 @@ async function main() {
         writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
         log(`wrote ${path.relative(repoDir, out)}`);
     } finally {
-        await Promise.all(nodes.map(stopNode));
+        await Promise.all([...nodes.map(stopNode), floor?.stop()]);
         db('stop', dbPort);
     }
 }

@@ -2,8 +2,10 @@
 # The history benchmark: builds the Release node (unless CHAT_BIN names one), then runs
 # bench/history/bench.mjs: messages stored per second (each committed before its ack) and the
 # time a device that missed 10,000 messages takes to catch up, and what a third node that holds
-# none of the recipients spends per datagram it drops. Three nodes on loopback and a
-# private MariaDB under var/bench-history-db; everything it starts is stopped at the end.
+# none of the recipients spends per datagram it drops, beside what a socket that only receives
+# the same datagrams spends (chat-floor --udp-port, from the Release build). Three nodes on
+# loopback and a private MariaDB under var/bench-history-db; everything it starts is stopped at
+# the end.
 # Sizes via BENCH_MESSAGES, BENCH_SENDERS, BENCH_WINDOW, BENCH_MISSED (see bench.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
