@@ -15,7 +15,8 @@
 // (messages a device misses, 10000), BENCH_PHASE_LIMIT_S (seconds any phase may take, 120),
 // BENCH_CHAT_ARGS (more flags for every node, e.g. "--threads 1"; kept in the results),
 // BENCH_SERVER_LABEL (what CHAT_BIN was built from, for the record; its path otherwise),
-// BENCH_FLOOR_BIN (chat-floor; build/bench/chat-floor otherwise).
+// BENCH_FLOOR_BIN (chat-floor; build/bench/chat-floor otherwise), BENCH_CALLGRIND=1 (see
+// below).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -41,6 +42,12 @@ const WINDOW = Number(process.env.BENCH_WINDOW ?? 32);
 const MISSED = Number(process.env.BENCH_MISSED ?? 10000);
 const PHASE_LIMIT_MS = Number(process.env.BENCH_PHASE_LIMIT_S ?? 120) * 1000;
 const CHAT_ARGS = list('BENCH_CHAT_ARGS', []);
+// The bystander under valgrind's callgrind, counting the instructions its bus thread spends
+// from a datagram's arrival to its drop (UdpBus::onDatagram and all it calls): a figure that
+// repeats from run to run where this machine's CPU times do not. Its CPU times are then
+// valgrind's, not chat's. valgrind hides the CPU's SHA instructions, so OpenSSL hashes with
+// its portable code there: the HMAC's share is counted apart.
+const CALLGRIND = process.env.BENCH_CALLGRIND === '1';
 const IDLE_SAMPLE_MS = 3000;
 const BUS_KEY = 'bench-history-cluster-secret-0123';
 const CONTENT = 'x'.repeat(100);
@@ -82,11 +89,12 @@ async function startNode(id, dsn, busPort, logDir) {
         '--max-queue', '16M',
         ...CHAT_ARGS,
     ];
-    const child = spawn(BIN, args, { cwd: repoDir, stdio: ['ignore', 'ignore', 'inherit'] });
+    const command = id === 3 && CALLGRIND ? [...callgrindCommand(logDir), BIN] : [BIN];
+    const child = spawn(command[0], [...command.slice(1), ...args], { cwd: repoDir, stdio: ['ignore', 'ignore', 'inherit'] });
     children.add(child);
     child.once('exit', () => children.delete(child));
     const node = { id, child, url: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, admin: `http://127.0.0.1:${admin}` };
-    const deadline = Date.now() + 15000;
+    const deadline = Date.now() + (command.length > 1 ? 120000 : 15000);
     for (;;) {
         try {
             if ((await fetch(`${node.admin}/healthz`)).status === 200) return node;
@@ -105,6 +113,35 @@ async function stopNode(node) {
     const timer = setTimeout(() => node.child.kill('SIGKILL'), 10000);
     await exited;
     clearTimeout(timer);
+}
+
+const callgrindOut = (logDir) => path.join(logDir, 'bystander.callgrind');
+
+function callgrindCommand(logDir) {
+    return ['valgrind', '--tool=callgrind', '--toggle-collect=chat::bus::UdpBus::onDatagram*', `--callgrind-out-file=${callgrindOut(logDir)}`];
+}
+
+// Instructions per datagram the bystander's bus thread spent from arrival to drop, from its
+// callgrind file (written when it exits): in all, in libcrypto (the HMAC) and in allocation.
+function instructionsPerDatagram(logDir, messages) {
+    const annotate = (...flags) =>
+        execFileSync('callgrind_annotate', [...flags, '--threshold=100', callgrindOut(logDir)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const count = (text) => Number(text.replaceAll(',', ''));
+    const flat = annotate();
+    const total = count(flat.match(/^\s*([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS/m)[1]);
+    const sum = (test) => flat.split('\n').filter(test).reduce((n, l) => n + count(l.trim().split(' ')[0]), 0);
+    const crypto = sum((l) => l.includes('libcrypto.so'));
+    const allocation = sum((l) => /malloc\.c:|arena\.c:|operator new|operator delete/.test(l));
+    const datagrams = count(annotate('--tree=caller').match(/< \S*UdpBus::receive\(\) \(([\d,]+)x\)/)[1]);
+    const per = (n, d = datagrams) => Math.round(n / d);
+    return {
+        datagrams,
+        perDatagram: per(total),
+        hmacPerDatagram: per(crypto),
+        withoutHmacPerDatagram: per(total - crypto),
+        allocationPerDatagram: per(allocation),
+        withoutHmacPerMessage: per(total - crypto, messages),
+    };
 }
 
 // The machine's price of receiving the bus's datagrams (chat-floor --udp-port, see
@@ -329,6 +366,14 @@ async function syncAfterMissed(nodes, users) {
     return { missed: MISSED, ms: Math.round(ms), framesPerSecond: Math.round(MISSED / (ms / 1000)), endPos: end.pos };
 }
 
+function instructionRows(i) {
+    return [
+        `| the bystander's instructions per datagram, arrival to drop (callgrind, ${i.datagrams.toLocaleString('en')} datagrams) | ${i.perDatagram.toLocaleString('en')} |`,
+        `| … of them the HMAC (OpenSSL's portable SHA-256 under valgrind) / allocation | ${i.hmacPerDatagram.toLocaleString('en')} / ${i.allocationPerDatagram.toLocaleString('en')} |`,
+        `| … without the HMAC, per datagram / per message | ${i.withoutHmacPerDatagram.toLocaleString('en')} / ${i.withoutHmacPerMessage.toLocaleString('en')} |`,
+    ];
+}
+
 // ---------------------------------------------------------------------------------------
 
 async function main() {
@@ -353,11 +398,13 @@ async function main() {
         log(`sync: a device that missed ${MISSED} messages`);
         const sync = await syncAfterMissed(nodes, users);
 
+        await Promise.all(nodes.map(stopNode));
+        if (CALLGRIND) drop.instructions = instructionsPerDatagram(logDir, stored.messages + sync.missed);
         const result = {
             date: new Date().toISOString(),
             machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30) },
             server: process.env.BENCH_SERVER_LABEL ?? process.env.CHAT_BIN,
-            config: { messages: MESSAGES, senders: SENDERS, window: WINDOW, missed: MISSED, contentChars: CONTENT.length, chatArgs: CHAT_ARGS },
+            config: { messages: MESSAGES, senders: SENDERS, window: WINDOW, missed: MISSED, contentChars: CONTENT.length, chatArgs: CHAT_ARGS, callgrind: CALLGRIND },
             stored,
             drop,
             sync,
@@ -374,6 +421,7 @@ async function main() {
                 `| this machine's floor: receiving one of those datagrams as the bus does, doing nothing with it: total (user + kernel) µs | ${drop.floor.usPerDatagram} (${drop.floor.userUsPerDatagram} + ${drop.floor.kernelUsPerDatagram}) |`,
                 `| the bystander above that floor, per datagram / per message µs | ${drop.aboveFloorUsPerDatagram} / ${drop.aboveFloorUsPerMessage} |`,
                 `| sync of ${MISSED.toLocaleString('en')} missed messages (ms) | ${sync.ms.toLocaleString('en')} (${sync.framesPerSecond.toLocaleString('en')} frames/s) |`,
+                ...(drop.instructions ? instructionRows(drop.instructions) : []),
             ].join('\n'),
         );
         const resultDir = path.join(repoDir, 'bench', 'results');
