@@ -21,8 +21,17 @@ PeerStream::Fed PeerStream::onData(const proto::DatagramHeader& h, std::string_v
     // since it is delivered at once and is the only way out of a full buffer.
     if (held_.size() >= limits_.maxPending && !(synced() && h.seq == next_)) return Fed::Overflow;
     if (payload.size() > limits_.maxMessage) return Fed::Oversize;
-    held_.emplace(h.seq, Held{h, std::string(payload)});
     if (h.seq > highest_) highest_ = h.seq;
+    if (synced() && h.seq == next_ && h.fragCount == 1) {
+        // The usual case, a whole message next in order: delivered from the datagram itself,
+        // never copied or held (every node pays this for every datagram of the cluster).
+        partial_.reset();
+        out.push_back(Delivery{h, {}, payload});
+        ++next_;
+        gapSince_.reset();
+    } else {
+        held_.emplace(h.seq, Held{h, std::string(payload)});
+    }
     if (synced()) drain(now, out);
     return Fed::Accepted;
 }
@@ -68,20 +77,20 @@ void PeerStream::assemble(Held& held, std::vector<Delivery>& out) {
     const auto& h = held.header;
     if (h.fragCount == 1) {
         partial_.reset();
-        out.push_back(Delivery{h, std::move(held.payload)});
+        out.push_back(Delivery{h, std::move(held.payload), std::nullopt});
         return;
     }
     if (h.fragIndex == 0) {
-        partial_ = Delivery{h, std::move(held.payload)};
+        partial_ = Delivery{h, std::move(held.payload), std::nullopt};
         expectIndex_ = 1;
         return;
     }
     if (!partial_ || h.fragIndex != expectIndex_ || h.fragCount != partial_->header.fragCount ||
-        partial_->payload.size() + held.payload.size() > limits_.maxMessage) {
+        partial_->kept.size() + held.payload.size() > limits_.maxMessage) {
         partial_.reset();
         return;
     }
-    partial_->payload += held.payload;
+    partial_->kept += held.payload;
     if (++expectIndex_ == h.fragCount) {
         out.push_back(std::move(*partial_));
         partial_.reset();

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proto/Datagram.hpp"
@@ -25,9 +26,14 @@ struct StreamLimits {
     std::chrono::milliseconds gapTimeout{5000};  // then the gap is given up and reported
 };
 
+// A whole message. The usual one, the next datagram and a message of its own, borrows its
+// bytes from the datagram given to onData: it is consumed before that buffer takes another
+// (the bus delivers before it receives again). One that waited or was reassembled keeps them.
 struct Delivery {
     proto::DatagramHeader header;  // of the message's first fragment
-    std::string payload;           // the whole message
+    std::string kept;
+    std::optional<std::string_view> borrowed;
+    std::string_view payload() const { return borrowed ? *borrowed : std::string_view(kept); }
 };
 
 class PeerStream {
@@ -39,6 +45,7 @@ public:
     // the stream waits for the origin's heartbeat to learn where it stands.
     PeerStream(StreamLimits limits, std::optional<std::uint64_t> startAt);
 
+    // What it adds to `out` may borrow `payload` (see Delivery).
     Fed onData(const proto::DatagramHeader& h, std::string_view payload, Clock::time_point now,
                std::vector<Delivery>& out);
     void onHeartbeat(std::uint64_t lastSeq, Clock::time_point now, std::vector<Delivery>& out);

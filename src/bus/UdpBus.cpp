@@ -288,7 +288,7 @@ void UdpBus::onTick(Clock::time_point now) {
 }
 
 void UdpBus::deliver(std::vector<Delivery>& out) {
-    for (const auto& d : out) sink_(d.header, d.payload);
+    for (const auto& d : out) sink_(d.header, d.payload());
     for (auto [node, present] : membership_.takePeerChanges())
         if (peerSink_) peerSink_(node, present);
     if (auto lost = membership_.takeLost()) {

@@ -58,7 +58,7 @@ protected:
 
     Strings delivered() {
         Strings payloads;
-        for (const auto& d : out) payloads.push_back(d.payload);
+        for (const auto& d : out) payloads.emplace_back(d.payload());
         out.clear();
         return payloads;
     }
@@ -275,7 +275,7 @@ TEST_F(MembershipTest, ForgetsAPeerSilentLongerThanThePeerTimeout) {
     const auto later = at(seconds(60));
     data(a.sendOne("m1"), later);
     ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(out[0].payload, "m1");
+    EXPECT_EQ(out[0].payload(), "m1");
     EXPECT_TRUE(view(later).at(0).at("synced").get<bool>());
 }
 

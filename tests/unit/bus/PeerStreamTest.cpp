@@ -67,7 +67,7 @@ protected:
     // The payloads delivered so far, and forgets them.
     Strings delivered() {
         Strings payloads;
-        for (const auto& d : out) payloads.push_back(d.payload);
+        for (const auto& d : out) payloads.emplace_back(d.payload());
         out.clear();
         return payloads;
     }
@@ -89,6 +89,19 @@ TEST_F(PeerStreamTest, DeliversConsecutiveDatagramsAtOnceFromAKnownStart) {
     EXPECT_EQ(delivered(), (Strings{"m1", "m2", "m3"}));
     EXPECT_EQ(stream.nextSeq(), 4u);
     EXPECT_EQ(stream.highestSeq(), 3u);
+}
+
+TEST_F(PeerStreamTest, TheNextWholeMessageIsDeliveredFromItsDatagramWithoutACopy) {
+    sendUpTo(3);
+    feedAll({1, 3});  // 3 waits for 2
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].payload().data(), bySeq.at(1).payload.data());
+    out.clear();
+    feedAll({2});
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].payload().data(), bySeq.at(2).payload.data());
+    EXPECT_FALSE(out[1].borrowed) << "a datagram that waited keeps a copy of its own";
+    EXPECT_EQ(out[1].payload(), "m3");
 }
 
 TEST_F(PeerStreamTest, DeliversWholeMessagesWithTheirHeader) {
@@ -358,13 +371,13 @@ TEST_F(PeerStreamTest, ReassemblesAFragmentedMessageWhateverTheOrderOfItsPieces)
     EXPECT_TRUE(out.empty());
     feedAll({2});
     ASSERT_EQ(out.size(), 2u);
-    EXPECT_EQ(out[0].payload, big);
+    EXPECT_EQ(out[0].payload(), big);
     EXPECT_EQ(out[0].header.seq, 1u);
     EXPECT_EQ(out[0].header.fragIndex, 0u);
     EXPECT_EQ(out[0].header.fragCount, 3u);
     EXPECT_EQ(out[0].header.target, 42);
     EXPECT_EQ(out[0].header.sender, 9);
-    EXPECT_EQ(out[1].payload, "m4");
+    EXPECT_EQ(out[1].payload(), "m4");
 }
 
 TEST_F(PeerStreamTest, AGivenUpPieceAbandonsOnlyItsMessage) {
