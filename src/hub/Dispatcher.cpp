@@ -150,9 +150,9 @@ Positioned Dispatcher::positioned(std::uint64_t pos, StreamEvent event, TargetKi
     p.targetKind = kind;
     p.target = target;
     p.sender = sender;
-    // Kept even when nobody here receives it now: who does is decided at its release, after
-    // the joins before it have taken effect.
-    if (event == StreamEvent::Message) p.frame = share(std::string(frame));
+    // Borrowed even when nobody here receives it now: who does is decided at its release,
+    // after the joins before it have taken effect. The orderer keeps it if it must wait.
+    if (event == StreamEvent::Message) p.borrowedFrame = frame;
     return p;
 }
 
@@ -189,7 +189,9 @@ void Dispatcher::filled(std::uint64_t first, std::uint64_t last, std::vector<Str
     found.reserve(entries.size());
     for (const auto& e : entries) {
         auto frame = e.event == StreamEvent::Message ? proto::MessageCodec::withPos(e.frame, e.pos) : std::string();
-        found.push_back(positioned(e.pos, e.event, e.targetKind, e.target, e.sender, frame));
+        auto p = positioned(e.pos, e.event, e.targetKind, e.target, e.sender, frame);
+        p.keep();  // `frame` ends with this turn
+        found.push_back(std::move(p));
     }
     stream_.fill(first, last, std::move(found), ok);
 }
@@ -201,11 +203,11 @@ void Dispatcher::release(const Positioned& p) {
     }
     auto origin = p.origin.lock();
     if (origin && p.ack) origin->acknowledge(p.ack, p.pos);
-    if (!p.frame) return;
+    if (!p.hasFrame()) return;
     // The header decides; the JSON of a message for nobody here is never parsed.
     auto delivered = p.targetKind == TargetKind::Group
-                         ? hub_.deliverGroup(p.target, p.frame, origin.get(), p.pos)
-                         : hub_.deliverSingle(p.target, p.sender, p.frame, origin.get(), p.pos);
+                         ? hub_.deliverGroup(p.target, p.frameSource(), origin.get(), p.pos)
+                         : hub_.deliverSingle(p.target, p.sender, p.frameSource(), origin.get(), p.pos);
     if (delivered == 0 && !p.ack) metrics_.count(metrics::DropReason::NoRecipient);
 }
 

@@ -78,7 +78,7 @@ std::size_t Hub::hand(const Targets& targets, const SharedFrame& frame, std::uin
     return targets.size();
 }
 
-std::size_t Hub::deliverSingle(std::int64_t to, std::int64_t from, const SharedFrame& frame, const Recipient* skip,
+std::size_t Hub::deliverSingle(std::int64_t to, std::int64_t from, const FrameSource& frame, const Recipient* skip,
                                std::uint64_t pos) {
     Targets targets;
     {
@@ -86,10 +86,11 @@ std::size_t Hub::deliverSingle(std::int64_t to, std::int64_t from, const SharedF
         appendUser(to, skip, targets);
         if (from != to) appendUser(from, skip, targets);
     }
-    return hand(targets, frame, pos, Fanout::One);
+    if (targets.empty()) return 0;
+    return hand(targets, frame.get(), pos, Fanout::One);
 }
 
-std::size_t Hub::deliverGroup(std::int64_t group, const SharedFrame& frame, const Recipient* skip, std::uint64_t pos) {
+std::size_t Hub::deliverGroup(std::int64_t group, const FrameSource& frame, const Recipient* skip, std::uint64_t pos) {
     for (auto seen = groupReleased_.load(); pos > seen && !groupReleased_.compare_exchange_weak(seen, pos);) {
     }
     Targets targets;
@@ -99,7 +100,8 @@ std::size_t Hub::deliverGroup(std::int64_t group, const SharedFrame& frame, cons
         if (g == groupMembers_.end()) return 0;
         for (auto user : g->second) appendUser(user, skip, targets);
     }
-    return hand(targets, frame, pos, Fanout::Many);
+    if (targets.empty()) return 0;
+    return hand(targets, frame.get(), pos, Fanout::Many);
 }
 
 std::size_t Hub::deliverUser(std::int64_t user, const SharedFrame& frame) {

@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "hub/FrameSource.hpp"
 #include "hub/Presence.hpp"
 #include "hub/Recipient.hpp"
 #include "metrics/Metrics.hpp"
@@ -36,10 +37,10 @@ public:
     bool holdsGroup(std::int64_t group) const;
 
     // Every connection of `to` and of `from`, except `skip` (the sending connection).
-    std::size_t deliverSingle(std::int64_t to, std::int64_t from, const SharedFrame& frame, const Recipient* skip,
+    std::size_t deliverSingle(std::int64_t to, std::int64_t from, const FrameSource& frame, const Recipient* skip,
                               std::uint64_t pos);
     // Every local connection of every member of `group`, except `skip`.
-    std::size_t deliverGroup(std::int64_t group, const SharedFrame& frame, const Recipient* skip, std::uint64_t pos);
+    std::size_t deliverGroup(std::int64_t group, const FrameSource& frame, const Recipient* skip, std::uint64_t pos);
 
     // Every local connection of one user (notices outside the stream).
     std::size_t deliverUser(std::int64_t user, const SharedFrame& frame);

@@ -4,6 +4,12 @@
 
 namespace chat::hub {
 
+void Positioned::keep() {
+    if (!borrowedFrame) return;
+    frame = std::make_shared<const std::string>(*borrowedFrame);
+    borrowedFrame.reset();
+}
+
 StreamOrderer::StreamOrderer(Limits limits, Release release, Fetch fetch, GiveUp giveUp)
     : limits_(limits), release_(std::move(release)), fetch_(std::move(fetch)), giveUp_(std::move(giveUp)) {}
 
@@ -18,11 +24,13 @@ void StreamOrderer::anchor(std::uint64_t committed) {
 void StreamOrderer::submit(Positioned p) {
     std::lock_guard lock(mutex_);
     if (next_ && p.pos < *next_) return;  // released already (a retransmission, a late fill)
-    if (next_ && p.pos == *next_ && held_.empty()) {
-        // The usual case: in order, nothing waiting.
+    if (next_ && p.pos == *next_) {
+        // The usual case, its turn: released as it came (its frame still borrowed, if it is),
+        // then whatever waited behind it.
         if (!p.empty()) release_(p);
         ++*next_;
         holeSince_.reset();
+        if (!held_.empty()) drain();
         return;
     }
     hold(std::move(p));
@@ -50,6 +58,7 @@ void StreamOrderer::hold(Positioned p) {
         if (next_) giveUpHole();
         if (held_.size() >= limits_.maxHeld) return;  // unanchored: nothing can be released yet
     }
+    p.keep();
     auto pos = p.pos;
     auto [it, added] = held_.try_emplace(pos, std::move(p));
     // A fill may bring a message the bus brought too; what the bus brought can carry the

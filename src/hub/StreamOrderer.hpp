@@ -22,8 +22,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <vector>
 
+#include "hub/FrameSource.hpp"
 #include "hub/Recipient.hpp"
 #include "proto/Datagram.hpp"
 
@@ -40,12 +42,19 @@ struct Positioned {
     proto::TargetKind targetKind = proto::TargetKind::User;
     std::int64_t target = 0;
     std::int64_t sender = 0;
-    SharedFrame frame;                // null: nobody here receives it; it only moves the stream on
+    SharedFrame frame;  // null (and nothing borrowed): nobody here receives it; it only moves the stream on
+    // Or the frame's bytes in the datagram being received, copied only when the position has
+    // to wait for an earlier one (keep()) or someone here receives it (FrameSource).
+    std::optional<std::string_view> borrowedFrame;
     std::weak_ptr<Recipient> origin;  // the sending connection, if on this node: it gets `ack`, not `frame`
     SharedFrame ack;
 
+    bool hasFrame() const { return frame || borrowedFrame; }
     // Nothing to hand to anyone here: releasing it only moves the stream on.
-    bool empty() const { return event == StreamEvent::Message && !frame && !ack; }
+    bool empty() const { return event == StreamEvent::Message && !hasFrame() && !ack; }
+    // Makes the frame its own, so that it can outlive the datagram it came in.
+    void keep();
+    FrameSource frameSource() const { return borrowedFrame ? FrameSource(*borrowedFrame) : FrameSource(frame); }
 };
 
 class StreamOrderer {

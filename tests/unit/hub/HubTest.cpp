@@ -54,6 +54,19 @@ TEST_F(HubTest, SingleReachesEveryConnectionOfTheTargetAndTheSendersOtherConnect
     EXPECT_EQ(metrics.deliveries.load(), 3u);
 }
 
+TEST_F(HubTest, ABorrowedFrameReachesRecipientsAsACopyOfItsOwn) {
+    std::string datagram = "m";
+    hub.addGroups(kBob, {kGroup});
+    EXPECT_EQ(hub.deliverSingle(kCarol, kCarol, chat::hub::FrameSource(std::string_view(datagram)), nullptr, 7), 1u);
+    EXPECT_EQ(hub.deliverGroup(kGroup, chat::hub::FrameSource(std::string_view(datagram)), nullptr, 8), 2u);
+    EXPECT_EQ(hub.deliverSingle(99, 98, chat::hub::FrameSource(std::string_view(datagram)), nullptr, 9), 0u);
+    datagram = "x";  // the receive buffer takes the next datagram
+    ASSERT_EQ(carol->frameCount(), 1u);
+    EXPECT_EQ(*carol->frames()[0], "m");
+    ASSERT_EQ(bob1->frameCount(), 1u);
+    EXPECT_EQ(*bob1->frames()[0], "m");
+}
+
 TEST_F(HubTest, EveryRecipientIsToldTheFramesStreamPosition) {
     hub.addGroups(kBob, {kGroup});
     hub.deliverSingle(kBob, kAlice, frame("m"), nullptr, 41);

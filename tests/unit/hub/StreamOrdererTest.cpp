@@ -2,6 +2,7 @@
 // fetched from the history after holeWait and given up after holeTimeout.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "hub/StreamOrderer.hpp"
@@ -51,6 +52,34 @@ TEST_F(StreamOrdererTest, HoldsEverythingUntilAnchoredAndDropsWhatIsHistory) {
     EXPECT_TRUE(released_.empty());
     orderer_.anchor(10);
     EXPECT_EQ(released_, (std::vector<std::uint64_t>{11, 12}));
+}
+
+// A frame borrowed from the datagram being received is released from it when its turn has
+// come; one that must wait for an earlier position is copied first.
+TEST(StreamOrdererFramesTest, ABorrowedFrameThatMustWaitIsKeptAndOneReleasedAtOnceStaysBorrowed) {
+    std::vector<std::string> frames;
+    std::vector<bool> borrowed;
+    StreamOrderer orderer(
+        {},
+        [&](const Positioned& p) {
+            frames.push_back(*p.frameSource().get());
+            borrowed.push_back(p.borrowedFrame.has_value());
+        },
+        [](std::uint64_t, std::uint64_t) {}, [](std::uint64_t) {});
+    orderer.anchor(0);
+    std::string datagram = "second";
+    Positioned second;
+    second.pos = 2;
+    second.borrowedFrame = datagram;
+    orderer.submit(second);
+    datagram = "reused";  // the receive buffer takes the next datagram
+    std::string next = "first";
+    Positioned first;
+    first.pos = 1;
+    first.borrowedFrame = next;
+    orderer.submit(first);
+    EXPECT_EQ(frames, (std::vector<std::string>{"first", "second"}));
+    EXPECT_EQ(borrowed, (std::vector<bool>{true, false}));
 }
 
 TEST_F(StreamOrdererTest, PutsReorderedPositionsBackInOrder) {
