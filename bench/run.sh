@@ -47,7 +47,7 @@ export BENCH_SERVER_LABEL=${BENCH_SERVER_LABEL:-"build/chat at $(git rev-parse -
 
 # The bench's own MariaDB: its own folder and a port nobody else uses.
 if [ -z "${BENCH_DB_PORT:-}" ]; then
-  BENCH_DB_PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+  BENCH_DB_PORT=$(node -e "import('./tests/integration/lib/ports.mjs').then(async (p) => console.log(await p.freePort()))")
 fi
 export BENCH_DB_PORT
 stop_db() { CHAT_DB_DIR=var/bench-db CHAT_DB_PORT="$BENCH_DB_PORT" bash scripts/db.sh stop >/dev/null 2>&1 || true; }

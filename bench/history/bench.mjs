@@ -20,13 +20,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+import { freePort } from '../../tests/integration/lib/ports.mjs';
 import { list } from '../suite/config.mjs';
 import { contextSwitches, cpuTimesUs, runTimeUs } from '../suite/proc.mjs';
 import { resultName } from '../suite/resultName.mjs';
@@ -59,16 +59,6 @@ process.once('exit', () => {
     for (const c of children) c.kill('SIGKILL');
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
-
-function freePort() {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer().listen(0, '127.0.0.1', () => {
-            const { port } = srv.address();
-            srv.close(() => resolve(port));
-        });
-        srv.on('error', reject);
-    });
-}
 
 // ---------------------------------------------------------------------------------------
 // The database and the nodes

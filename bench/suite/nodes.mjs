@@ -5,8 +5,9 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import path from 'node:path';
+
+import { freePort } from '../../tests/integration/lib/ports.mjs';
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -18,17 +19,6 @@ const live = new Set();
 process.once('exit', () => {
     for (const node of live) node.child.kill('SIGKILL');
 });
-
-export function freePort() {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const { port } = server.address();
-            server.close(() => resolve(port));
-        });
-    });
-}
 
 // A port free for UDP on every address (the bus binds the wildcard) and for TCP on 127.0.0.1.
 export async function freeBusPort() {
