@@ -13,7 +13,8 @@ namespace chat::hub {
 
 class FrameSource {
 public:
-    FrameSource(SharedFrame frame) : frame_(std::move(frame)) {}  // NOLINT: implicit on purpose
+    // Implicit, so that a shared frame is passed wherever a source is asked for.
+    FrameSource(SharedFrame frame) : frame_(std::move(frame)) {}  // NOLINT(google-explicit-constructor)
     explicit FrameSource(std::string_view borrowed) : borrowed_(borrowed) {}
 
     const SharedFrame& get() const {
