@@ -6,7 +6,7 @@ namespace chat::hub {
 
 void Positioned::keep() {
     if (!borrowedFrame) return;
-    frame = std::make_shared<const std::string>(*borrowedFrame);
+    frame = frameSource().get();
     borrowedFrame.reset();
 }
 
