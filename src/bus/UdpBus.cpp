@@ -62,6 +62,9 @@ std::array<sock_filter, 12> ownDatagramFilter(std::uint32_t origin, std::uint64_
 // It is also the receive call's timeout, so a busy bus ticks after at most one batch.
 constexpr auto kTick = std::chrono::milliseconds(10);
 
+// A datagram makes a handful of messages whole; one that drains a backlog, up to bus-max-pending.
+constexpr std::size_t kKeptDeliveries = 256;
+
 sockaddr_in ipv4(const std::string& option, const std::string& address, std::uint16_t port) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -219,14 +222,13 @@ void UdpBus::onDatagram(std::string_view bytes, bool truncated) {
                                                                       : metrics::DropReason::Malformed);
         return;
     }
-    std::vector<Delivery> out;
     auto now = Clock::now();
-    handle(*result.datagram, now, out);
+    handle(*result.datagram, now, delivered_);
     // Before anything a newcomer hears from us because it joined: it learns where our
     // stream stands from this answer, and takes what follows.
     for (const auto& a : membership_.takeAnswers())
         send(sequencer_.control(DatagramKind::Heartbeat, a.node, static_cast<std::int64_t>(a.incarnation), {}));
-    deliver(out);
+    deliver();
 }
 
 void UdpBus::handle(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out) {
@@ -282,13 +284,15 @@ void UdpBus::onTick(Clock::time_point now) {
                                 proto::SeqRanges::encode(nak.ranges)));
         metrics_.busNaksSent.fetch_add(1, std::memory_order_relaxed);
     }
-    std::vector<Delivery> out;
-    membership_.expire(now, out);
-    deliver(out);
+    membership_.expire(now, delivered_);
+    deliver();
 }
 
-void UdpBus::deliver(std::vector<Delivery>& out) {
-    for (const auto& d : out) sink_(d.header, d.payload());
+void UdpBus::deliver() {
+    for (const auto& d : delivered_) sink_(d.header, d.payload());
+    // Kept for the next datagram, no allocation each time; a drained backlog gives its room back.
+    delivered_.clear();
+    if (delivered_.capacity() > kKeptDeliveries) delivered_.shrink_to_fit();
     for (auto [node, present] : membership_.takePeerChanges())
         if (peerSink_) peerSink_(node, present);
     if (auto lost = membership_.takeLost()) {

@@ -70,7 +70,7 @@ private:
     void answerNak(const proto::DecodedDatagram& d, Clock::time_point now);
     void sendHeartbeat(Clock::time_point now);
     void onTick(Clock::time_point now);
-    void deliver(std::vector<Delivery>& out);
+    void deliver();
 
     const config::Config& cfg_;
     metrics::Metrics& metrics_;
@@ -89,6 +89,7 @@ private:
     // The bus's thread only:
     Membership membership_;
     DatagramReceiver receiver_;
+    std::vector<Delivery> delivered_;  // what one datagram or tick made whole; empty between them
     Clock::time_point lastHeartbeat_{};
     bool warnedDuplicateId_ = false;
     Sink sink_;
