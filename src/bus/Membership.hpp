@@ -49,7 +49,8 @@ public:
                metrics::Metrics& metrics)
         : limits_(limits), peerTimeout_(peerTimeout), self_(self), incarnation_(incarnation), metrics_(metrics) {}
 
-    // Each returns the messages that became deliverable, in their origin's order.
+    // Each returns the messages that became deliverable, in their origin's order. What
+    // onSequenced adds may borrow `d`'s payload (see Delivery).
     void onSequenced(const proto::DecodedDatagram& d, Clock::time_point now, std::vector<Delivery>& out);
     void onHeartbeat(const proto::DatagramHeader& h, Clock::time_point now, std::vector<Delivery>& out);
     void onGone(const proto::DatagramHeader& h, const std::vector<proto::SeqRange>& ranges, Clock::time_point now,
