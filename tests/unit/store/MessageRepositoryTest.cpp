@@ -19,21 +19,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class MessageHistory : public ::testing::Test {
+class MessageHistory : public test::ConnectedTest {
 protected:
-    void SetUp() override {
-        url_ = test::testUrl();
-        if (!url_) GTEST_SKIP() << test::kSkipMessage;
-        connection_.emplace(*url_, 5s);
-    }
-
-    std::int64_t newUser() {
-        auto id =
-            UserRepository(db()).insert(test::uniqueMobile(), "pbkdf2-sha256$1$00", std::string(32, 'a'), "u", "");
-        if (!id) ADD_FAILURE() << "a random mobile was taken";
-        return id.value_or(0);
-    }
-
     static NewMessage message(std::int64_t from, ConversationKind kind, std::int64_t to, const std::string& text) {
         return {1, from, kind, to, 1, 1700000000000, R"({"content":")" + text + R"("})"};
     }
@@ -62,13 +49,7 @@ protected:
         return pos;
     }
 
-    Connection& db() { return *connection_; }
     MessageRepository repo() { return MessageRepository(db()); }
-
-    std::optional<config::MysqlUrl> url_;
-
-private:
-    std::optional<Connection> connection_;
 };
 
 TEST_F(MessageHistory, ABatchTakesConsecutivePositionsAfterTheLatestCommitted) {

@@ -13,27 +13,9 @@
 namespace chat::store {
 namespace {
 
-using namespace std::chrono_literals;
-
-class Repositories : public ::testing::Test {
+class Repositories : public test::ConnectedTest {
 protected:
-    void SetUp() override {
-        auto url = test::testUrl();
-        if (!url) GTEST_SKIP() << test::kSkipMessage;
-        connection_.emplace(*url, 5s);
-    }
-
-    std::int64_t newUser(const std::string& nickname = "user") {
-        auto id = users().insert(test::uniqueMobile(), "pbkdf2-sha256$1$00", std::string(32, 'a'), nickname, "");
-        if (!id) ADD_FAILURE() << "a random mobile was taken";
-        return id.value_or(0);
-    }
-
-    Connection& db() { return *connection_; }
     UserRepository users() { return UserRepository(db()); }
-
-private:
-    std::optional<Connection> connection_;
 };
 
 TEST_F(Repositories, UserInsertReturnsNewIdsAndRefusesATakenMobile) {

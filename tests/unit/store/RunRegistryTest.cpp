@@ -2,7 +2,6 @@
 // src/store/schema.sql applied. Each test numbers node ids of its own, so reruns do not collide.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -13,26 +12,15 @@
 namespace chat::store {
 namespace {
 
-using namespace std::chrono_literals;
-
-class RunRegistryTest : public ::testing::Test {
+class RunRegistryTest : public test::ConnectedTest {
 protected:
-    void SetUp() override {
-        auto url = test::testUrl();
-        if (!url) GTEST_SKIP() << test::kSkipMessage;
-        connection_.emplace(*url, 5s);
-    }
-
     // Far above any node id a test cluster uses.
     static std::uint32_t unusedNodeId() {
         static thread_local std::mt19937 random{std::random_device{}()};
         return std::uniform_int_distribution<std::uint32_t>(1'000'000, 4'000'000'000u)(random);
     }
 
-    RunRegistry registry() { return RunRegistry(*connection_); }
-
-private:
-    std::optional<Connection> connection_;
+    RunRegistry registry() { return RunRegistry(db()); }
 };
 
 TEST_F(RunRegistryTest, NumbersAStartByTheClockWhileTheClockMovesOn) {

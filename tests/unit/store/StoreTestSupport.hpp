@@ -17,6 +17,7 @@
 
 #include "config/Config.hpp"
 #include "store/Database.hpp"
+#include "store/UserRepository.hpp"
 
 namespace chat::store::test {
 
@@ -70,6 +71,30 @@ inline config::Config configFor(const config::MysqlUrl& url, unsigned poolSize =
 inline config::MysqlUrl unreachableUrl() {
     return config::MysqlUrl{"chat", "chat", "127.0.0.1", closedPort(), "chat"};
 }
+
+// A test against the private MariaDB through a connection of its own; skipped when
+// CHAT_TEST_MYSQL is unset.
+class ConnectedTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        url_ = testUrl();
+        if (!url_) GTEST_SKIP() << kSkipMessage;
+        connection_.emplace(*url_, std::chrono::seconds(5));
+    }
+
+    Connection& db() { return *connection_; }
+
+    std::int64_t newUser(const std::string& nickname = "user") {
+        auto id = UserRepository(db()).insert(uniqueMobile(), "pbkdf2-sha256$1$00", std::string(32, 'a'), nickname, "");
+        if (!id) ADD_FAILURE() << "a random mobile was taken";
+        return id.value_or(0);
+    }
+
+    std::optional<config::MysqlUrl> url_;
+
+private:
+    std::optional<Connection> connection_;
+};
 
 // Submits a job and waits for its outcome; a job that never completes fails the test.
 template <class T>
