@@ -60,22 +60,6 @@ void LoginLimiter::settle(const Attempt& attempt, Outcome outcome, Clock::time_p
     }
 }
 
-seconds LoginLimiter::retryAfter(const std::string& mobile, const std::string& address, Clock::time_point now) {
-    std::lock_guard lock(mutex_);
-    return WindowLog::retryAfter(waitLocked(mobile, address, now));
-}
-
-void LoginLimiter::recordFailure(const std::string& mobile, const std::string& address, Clock::time_point now) {
-    std::lock_guard lock(mutex_);
-    mobiles_.add(mobile, now);
-    addresses_.add(address, now);
-}
-
-void LoginLimiter::recordSuccess(const std::string& mobile, Clock::time_point) {
-    std::lock_guard lock(mutex_);
-    mobiles_.clear(mobile);
-}
-
 std::size_t LoginLimiter::trackedMobiles() const {
     std::lock_guard lock(mutex_);
     return mobiles_.size();

@@ -4,7 +4,8 @@
 // database thread settles it, so a burst of parallel logins cannot all pass one check: for
 // each mobile and each address, attempts in flight plus recent failures never exceed the
 // limit. A failed attempt becomes a recorded failure, a successful one is released and clears
-// its mobile's failures. Thread-safe.
+// its mobile's failures (not its address's: one good account must not launder guesses against
+// others from the same address). Thread-safe.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -58,14 +59,6 @@ public:
 
     // Admits an attempt, counting it in flight at once, or says how long to wait.
     Admission admit(const std::string& mobile, const std::string& address, Clock::time_point now = Clock::now());
-
-    // How long the caller must wait; zero when a login attempt may proceed. Only looks.
-    std::chrono::seconds retryAfter(const std::string& mobile, const std::string& address,
-                                    Clock::time_point now = Clock::now());
-    void recordFailure(const std::string& mobile, const std::string& address, Clock::time_point now = Clock::now());
-    // Clears that mobile's failures; the address keeps its count, so one good account cannot
-    // launder guesses against others from the same address.
-    void recordSuccess(const std::string& mobile, Clock::time_point now = Clock::now());
 
     // Keys currently remembered (for tests and metrics).
     std::size_t trackedMobiles() const;
