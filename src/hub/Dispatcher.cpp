@@ -178,10 +178,10 @@ void Dispatcher::receive(const DatagramHeader& h, std::string_view payload) {
 }
 
 void Dispatcher::receivePack(std::string_view payload) {
-    auto chats = proto::ChatPack::decode(payload);
-    if (!chats) return metrics_.count(metrics::DropReason::Malformed);
-    for (const auto& c : *chats)
+    bool whole = proto::ChatPack::forEach(payload, [this](const proto::PackedChat& c) {
         stream_.submit(positioned(c.pos, StreamEvent::Message, c.targetKind, c.target, c.sender, c.frame));
+    });
+    if (!whole) metrics_.count(metrics::DropReason::Malformed);
 }
 
 void Dispatcher::filled(std::uint64_t first, std::uint64_t last, std::vector<StreamEntry> entries, bool ok) {

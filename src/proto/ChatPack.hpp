@@ -18,7 +18,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "proto/Datagram.hpp"
 
@@ -38,9 +37,22 @@ public:
 
     static std::size_t entrySize(std::size_t frameBytes) { return kEntryOverhead + frameBytes; }
     static void append(std::string& payload, const PackedChat& chat);
-    // nullopt unless the payload is a whole sequence of entries, each aimed at a user or a
-    // group, at a position, with a frame.
-    static std::optional<std::vector<PackedChat>> decode(std::string_view payload);
+    // True if the payload is a whole sequence of entries, each aimed at a user or a group, at a
+    // position, with a frame.
+    static bool valid(std::string_view payload);
+    // Calls visit(entry) for each entry in order, frames pointing into the payload, and nothing
+    // for a payload that is not valid(): a malformed pack delivers none of its entries. Nothing
+    // is allocated, since every node reads every pack.
+    template <class Visit>
+    static bool forEach(std::string_view payload, Visit&& visit) {
+        if (!valid(payload)) return false;
+        for (std::size_t at = 0; at < payload.size();) visit(*read(payload, at));
+        return true;
+    }
+
+private:
+    // The entry at `at`, moving `at` past it; nullopt if it is not whole and well formed.
+    static std::optional<PackedChat> read(std::string_view payload, std::size_t& at);
 };
 
 }  // namespace chat::proto

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,13 @@ DatagramHeader header(DatagramKind kind, TargetKind targetKind, std::int64_t tar
     h.sender = sender;
     h.pos = pos;
     return h;
+}
+
+// A pack's entries; none if it is malformed.
+std::vector<chat::proto::PackedChat> entriesOf(std::string_view pack) {
+    std::vector<chat::proto::PackedChat> chats;
+    ChatPack::forEach(pack, [&chats](const chat::proto::PackedChat& c) { chats.push_back(c); });
+    return chats;
 }
 
 // The history as the dispatcher sees it: appends wait until the test commits them.
@@ -223,7 +231,7 @@ TEST_F(DispatcherTest, ABatchsMessagesAreDeliveredHereAtOnceAndBroadcastTogether
     dispatcher.flushCommitted();
     ASSERT_EQ(bus.sent.size(), 1u);
     EXPECT_EQ(bus.sent[0].header.kind, DatagramKind::ChatPack);
-    auto chats = ChatPack::decode(bus.sent[0].payload).value();
+    auto chats = entriesOf(bus.sent[0].payload);
     ASSERT_EQ(chats.size(), 3u);
     for (std::size_t i = 0; i < 3; ++i) {
         EXPECT_EQ(chats[i].pos, i + 1);
@@ -247,7 +255,7 @@ TEST_F(DispatcherTest, EveryPackFitsOneDatagramAndTheBatchKeepsItsOrder) {
     for (const auto& d : bus.sent) {
         EXPECT_LE(d.payload.size(), chat::proto::kMaxFragmentPayload);
         ASSERT_EQ(d.header.kind, DatagramKind::ChatPack);
-        auto chats = ChatPack::decode(d.payload).value();
+        auto chats = entriesOf(d.payload);
         for (const auto& c : chats) EXPECT_EQ(c.pos, next++);
     }
     EXPECT_EQ(next, kMessages + 1);

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "proto/ChatPack.hpp"
 
@@ -16,6 +19,19 @@ std::string packOf(std::initializer_list<PackedChat> chats) {
     return payload;
 }
 
+// The entries forEach visits, or nullopt when it refuses the payload (having visited none).
+std::optional<std::vector<PackedChat>> decoded(std::string_view payload) {
+    std::vector<PackedChat> chats;
+    bool whole = ChatPack::forEach(payload, [&chats](const PackedChat& c) { chats.push_back(c); });
+    if (!whole) {
+        EXPECT_TRUE(chats.empty()) << "a refused pack visited an entry";
+        EXPECT_FALSE(ChatPack::valid(payload));
+        return std::nullopt;
+    }
+    EXPECT_TRUE(ChatPack::valid(payload));
+    return chats;
+}
+
 const PackedChat kToBob{TargetKind::User, 2, 1, 41, R"({"content":"hi","pos":41})"};
 const PackedChat kToRoom{TargetKind::Group, 100, 3, 42, R"({"content":"all","pos":42})"};
 
@@ -24,7 +40,7 @@ const PackedChat kToRoom{TargetKind::Group, 100, 3, 42, R"({"content":"all","pos
 TEST(ChatPack, EntriesComeBackInTheirOrderWithEveryField) {
     auto payload = packOf({kToBob, kToRoom});
     EXPECT_EQ(payload.size(), ChatPack::entrySize(kToBob.frame.size()) + ChatPack::entrySize(kToRoom.frame.size()));
-    auto chats = ChatPack::decode(payload).value();
+    auto chats = decoded(payload).value();
     ASSERT_EQ(chats.size(), 2u);
     EXPECT_EQ(chats[0].targetKind, TargetKind::User);
     EXPECT_EQ(chats[0].target, 2);
@@ -50,21 +66,28 @@ TEST(ChatPack, FieldsAreBigEndianAtTheirDocumentedOffsets) {
 
 TEST(ChatPack, APayloadThatIsNotAWholeSequenceOfEntriesIsRefused) {
     auto whole = packOf({kToBob, kToRoom});
-    EXPECT_FALSE(ChatPack::decode("").has_value()) << "empty";
-    EXPECT_FALSE(ChatPack::decode(whole.substr(0, whole.size() - 1)).has_value()) << "last frame cut";
-    EXPECT_FALSE(ChatPack::decode(whole + std::string(10, '\0')).has_value()) << "a partial header after the last";
-    EXPECT_FALSE(ChatPack::decode(whole.substr(0, ChatPack::kEntryOverhead - 1)).has_value()) << "a partial header";
+    EXPECT_FALSE(decoded("").has_value()) << "empty";
+    EXPECT_FALSE(decoded(whole.substr(0, whole.size() - 1)).has_value()) << "last frame cut";
+    EXPECT_FALSE(decoded(whole + std::string(10, '\0')).has_value()) << "a partial header after the last";
+    EXPECT_FALSE(decoded(whole.substr(0, ChatPack::kEntryOverhead - 1)).has_value()) << "a partial header";
+}
+
+TEST(ChatPack, AMalformedEntryAfterGoodOnesRefusesThePackBeforeVisitingAny) {
+    auto payload = packOf({kToBob, kToRoom, {TargetKind::User, 2, 1, 0, "{}"}});
+    int visited = 0;
+    EXPECT_FALSE(ChatPack::forEach(payload, [&visited](const PackedChat&) { ++visited; }));
+    EXPECT_EQ(visited, 0) << "a pack is taken whole or not at all";
 }
 
 TEST(ChatPack, AnEntryWithoutATargetKindPositionOrFrameIsRefused) {
-    EXPECT_FALSE(ChatPack::decode(packOf({{TargetKind::None, 2, 1, 41, "{}"}})).has_value());
-    EXPECT_FALSE(ChatPack::decode(packOf({{static_cast<TargetKind>(7), 2, 1, 41, "{}"}})).has_value());
-    EXPECT_FALSE(ChatPack::decode(packOf({kToBob, {TargetKind::User, 2, 1, 0, "{}"}})).has_value());
-    EXPECT_FALSE(ChatPack::decode(packOf({{TargetKind::User, 2, 1, 41, ""}})).has_value());
+    EXPECT_FALSE(decoded(packOf({{TargetKind::None, 2, 1, 41, "{}"}})).has_value());
+    EXPECT_FALSE(decoded(packOf({{static_cast<TargetKind>(7), 2, 1, 41, "{}"}})).has_value());
+    EXPECT_FALSE(decoded(packOf({kToBob, {TargetKind::User, 2, 1, 0, "{}"}})).has_value());
+    EXPECT_FALSE(decoded(packOf({{TargetKind::User, 2, 1, 41, ""}})).has_value());
 }
 
 TEST(ChatPack, AFrameLengthPastTheEndIsRefusedWithoutReadingBeyondThePayload) {
     auto payload = packOf({kToBob});
     payload[25] = '\x7f';  // length's top byte: ~2 GB
-    EXPECT_FALSE(ChatPack::decode(payload).has_value());
+    EXPECT_FALSE(decoded(payload).has_value());
 }
