@@ -1,6 +1,6 @@
-// Robustness of the three parsers that read bytes from the network: Datagram::decode,
-// SeqRanges::decode and FrameParser::parse get 100,000 random and mutated inputs from a
-// seeded generator, so any failure reproduces. Under ASan/UBSan (the Debug build) a read out
+// Robustness of the parsers that read bytes from the network: Datagram::decode,
+// SeqRanges::decode, ChatPack::forEach and FrameParser::parse get 120,000 random and mutated
+// inputs from a seeded generator, so any failure reproduces. Under ASan/UBSan (the Debug build) a read out
 // of bounds or undefined behaviour aborts the test; the checks below require every answer to
 // be either a well-formed result or a clean error, and compare with independent references.
 #include <gtest/gtest.h>
@@ -13,10 +13,12 @@
 #include <variant>
 #include <vector>
 
+#include "proto/ChatPack.hpp"
 #include "proto/Datagram.hpp"
 #include "proto/FrameParser.hpp"
 #include "proto/SeqRanges.hpp"
 
+using chat::proto::ChatPack;
 using chat::proto::ClientFrame;
 using chat::proto::Cmd;
 using chat::proto::Datagram;
@@ -26,6 +28,7 @@ using chat::proto::DecodeError;
 using chat::proto::FrameError;
 using chat::proto::FrameParser;
 using chat::proto::Media;
+using chat::proto::PackedChat;
 using chat::proto::SeqRange;
 using chat::proto::SeqRanges;
 using chat::proto::TargetKind;
@@ -33,7 +36,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-constexpr int kDatagramRuns = 40000, kSeqRangeRuns = 30000, kFrameRuns = 30000;  // 100,000 in all
+constexpr int kDatagramRuns = 40000, kSeqRangeRuns = 30000, kPackRuns = 20000, kFrameRuns = 30000;  // 120,000
 
 class Fuzzer {
 public:
@@ -209,6 +212,53 @@ void checkRanges(std::string_view in, Tally& t) {
     t.check(SeqRanges::encode(*r) == in, "does not re-encode to the input", in);
 }
 
+// --- ChatPack::forEach
+
+std::string validPack(Fuzzer& f) {
+    std::string payload;
+    for (auto n = 1 + f.below(6); n > 0; --n) {
+        auto frame = f.exactly(1 + f.below(100));
+        ChatPack::append(
+            payload, {f.chance(50) ? TargetKind::User : TargetKind::Group, static_cast<std::int64_t>(f.any64() >> 1),
+                      static_cast<std::int64_t>(f.any64() >> 1), 1 + f.below(1u << 30), frame});
+    }
+    return payload;
+}
+
+// An independent reading of the format: entries of kind 1 or 2, a position, and a frame of
+// at least one byte, tiling the payload exactly.
+bool wellFormedPack(std::string_view s) {
+    if (s.empty()) return false;
+    for (std::size_t off = 0; off < s.size();) {
+        if (s.size() - off < ChatPack::kEntryOverhead) return false;
+        auto kind = static_cast<unsigned char>(s[off]);
+        auto length = be64(s.substr(off + 25, 4));  // the 4-byte length alone
+        if ((kind != 1 && kind != 2) || be64(s.substr(off + 17)) == 0 || length == 0) return false;
+        off += ChatPack::kEntryOverhead;
+        if (length > s.size() - off) return false;
+        off += length;
+    }
+    return true;
+}
+
+void checkPack(std::string_view in, Tally& t) {
+    std::string again;
+    bool inside = true;
+    bool whole = ChatPack::forEach(in, [&](const PackedChat& c) {
+        inside = inside && c.frame.data() >= in.data() && c.frame.data() + c.frame.size() <= in.data() + in.size();
+        ChatPack::append(again, c);
+    });
+    t.check(whole == wellFormedPack(in), "verdict differs from the reference", in);
+    if (!whole) {
+        ++t.refused;
+        t.check(again.empty(), "a refused pack visited an entry", in);
+        return;
+    }
+    ++t.accepted;
+    t.check(inside, "a frame points outside the payload", in);
+    t.check(again == in, "does not re-encode to the input", in);
+}
+
 // --- FrameParser::parse
 
 Json randomValue(Fuzzer& f, int depth = 0) {
@@ -367,6 +417,29 @@ TEST(ParserFuzz, SeqRangesDecodeAgreesWithAnIndependentReadingOfTheFormat) {
     EXPECT_EQ(t.violations, 0) << t.first;
     EXPECT_GT(t.accepted, kSeqRangeRuns / 5);
     EXPECT_GT(t.refused, kSeqRangeRuns / 5);
+}
+
+TEST(ParserFuzz, ChatPackAgreesWithAnIndependentReadingOfTheFormatAndVisitsNothingItRefuses) {
+    Fuzzer f(0xC4A79AC6);
+    Tally t;
+    for (int i = 0; i < kPackRuns; ++i) {
+        std::string in;
+        switch (f.below(4)) {
+            case 0:
+                in = f.bytes(400);
+                break;
+            case 1:
+                in = validPack(f);
+                break;
+            default:
+                in = f.mutate(validPack(f));
+                break;
+        }
+        checkPack(in, t);
+    }
+    EXPECT_EQ(t.violations, 0) << t.first;
+    EXPECT_GT(t.accepted, kPackRuns / 5);
+    EXPECT_GT(t.refused, kPackRuns / 5);
 }
 
 TEST(ParserFuzz, FrameParserAnswersEveryInputWithAValidFrameOrAnError) {
