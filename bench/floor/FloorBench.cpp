@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "floor/SocketPairs.hpp"
+#include "floor/UringSends.hpp"
 
 namespace bench {
 
@@ -85,26 +86,51 @@ void writeAll(int fd, const char* data, std::size_t size) {
 
 FloorBench::FloorBench(std::size_t sockets, std::size_t frameBytes) : sockets_(sockets), frameBytes_(frameBytes) {}
 
+// Runs write() on this thread while another drains the readers; both threads' CPU is counted.
+template <class Write>
+FloorResult FloorBench::measure(SocketPairs& pairs, FloorResult r, Write write) {
+    r.sockets = sockets_;
+    r.frameBytes = frameBytes_;
+    std::thread reader([&] { drain(pairs.readers(), r.frames * frameBytes_, r.readerUs); });
+    auto wallStart = std::chrono::steady_clock::now();
+    auto cpuStart = threadCpuUs();
+    write(pairs.writers());
+    r.writerUs = threadCpuUs() - cpuStart;
+    reader.join();
+    r.wallUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - wallStart).count();
+    return r;
+}
+
 FloorResult FloorBench::run(std::uint64_t frames, std::size_t batch) {
     SocketPairs pairs(sockets_);
     std::string chunk;
     for (std::size_t i = 0; i < batch; ++i) chunk += textFrame(frameBytes_);
     FloorResult r;
-    r.sockets = sockets_;
-    r.frameBytes = frameBytes_;
     r.batch = batch;
     r.writes = frames / batch;
     r.frames = r.writes * batch;
+    return measure(pairs, r, [&](const std::vector<int>& writers) {
+        for (std::uint64_t i = 0; i < r.writes; ++i) writeAll(writers[i % writers.size()], chunk.data(), chunk.size());
+    });
+}
 
-    std::thread reader([&] { drain(pairs.readers(), r.frames * frameBytes_, r.readerUs); });
-    auto wallStart = std::chrono::steady_clock::now();
-    auto cpuStart = threadCpuUs();
-    const auto& writers = pairs.writers();
-    for (std::uint64_t i = 0; i < r.writes; ++i) writeAll(writers[i % writers.size()], chunk.data(), chunk.size());
-    r.writerUs = threadCpuUs() - cpuStart;
-    reader.join();
-    r.wallUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - wallStart).count();
-    return r;
+FloorResult FloorBench::runSpread(std::uint64_t frames, std::size_t perSubmit) {
+    SocketPairs pairs(sockets_);
+    UringSends sends(static_cast<unsigned>(perSubmit));
+    const auto frame = textFrame(frameBytes_);
+    FloorResult r;
+    r.batch = 1;
+    r.perSubmit = perSubmit;
+    r.writes = frames / perSubmit;  // submissions
+    r.frames = r.writes * perSubmit;
+    return measure(pairs, r, [&](const std::vector<int>& writers) {
+        std::uint64_t next = 0;
+        for (std::uint64_t i = 0; i < r.writes; ++i) {
+            for (std::size_t k = 0; k < perSubmit; ++k, ++next)
+                sends.add(writers[next % writers.size()], frame.data(), static_cast<unsigned>(frame.size()));
+            sends.submitAndWait();
+        }
+    });
 }
 
 }  // namespace bench

@@ -1,6 +1,8 @@
 // chat-floor: this machine's CPU cost of writing one small WebSocket frame to one of N loopback
-// sockets, one frame per write() and `batch` frames per write(). Prints one JSON object.
-//   chat-floor [--sockets 1000] [--frames 1000000] [--frame-bytes 100] [--batch 10]
+// sockets, one frame per write() and `batch` frames per write(), and one frame per socket with
+// `spread` sockets' sends in one io_uring submission ("spread", null where io_uring is
+// refused). Prints one JSON object.
+//   chat-floor [--sockets 1000] [--frames 1000000] [--frame-bytes 100] [--batch 10] [--spread 100]
 // With --udp-port, the cost of receiving the cluster's datagrams instead (UdpFloor): it reads
 // every datagram broadcast to that port until its standard input ends, and answers each line
 // it reads there with {"datagrams":N}, the count so far; the caller reads its CPU from /proc.
@@ -20,6 +22,7 @@ nlohmann::json toJson(const bench::FloorResult& r) {
     return {{"sockets", r.sockets},
             {"frameBytes", r.frameBytes},
             {"framesPerWrite", r.batch},
+            {"sendsPerSubmit", r.perSubmit},
             {"frames", r.frames},
             {"writes", r.writes},
             {"writerCpuUs", r.writerUs},
@@ -28,6 +31,16 @@ nlohmann::json toJson(const bench::FloorResult& r) {
             {"writerUsPerFrame", r.writerUs / frames},
             {"readerUsPerFrame", r.readerUs / frames},
             {"framesPerSecond", frames / (r.wallUs / 1e6)}};
+}
+
+// The io_uring measurement, or null (with the reason on stderr) where io_uring is refused.
+nlohmann::json spreadJson(bench::FloorBench& bench, std::uint64_t frames, std::size_t perSubmit) {
+    try {
+        return toJson(bench.runSpread(frames, perSubmit));
+    } catch (const std::exception& e) {
+        std::cerr << "chat-floor: no io_uring measurement: " << e.what() << "\n";
+        return nullptr;
+    }
 }
 
 // Answers every line on stdin with the count so far; returns at its end.
@@ -50,6 +63,7 @@ int main(int argc, char** argv) {
     std::uint64_t frames = 1'000'000;
     std::size_t frameBytes = 100;
     std::size_t batch = 10;
+    std::size_t spread = 100;
     std::uint16_t udpPort = 0;
     std::size_t udpBuffer = 4u << 20;  // the bus's default (bus-socket-buffer)
     try {
@@ -64,6 +78,8 @@ int main(int argc, char** argv) {
                 frameBytes = value;
             else if (flag == "--batch")
                 batch = value;
+            else if (flag == "--spread")
+                spread = value;
             else if (flag == "--udp-port")
                 udpPort = static_cast<std::uint16_t>(value);
             else if (flag == "--udp-buffer")
@@ -77,7 +93,11 @@ int main(int argc, char** argv) {
         bench.run(std::min<std::uint64_t>(frames / 10, 50'000), 1);
         auto single = bench.run(frames, 1);
         auto coalesced = bench.run(frames, batch);
-        std::cout << nlohmann::json{{"single", toJson(single)}, {"coalesced", toJson(coalesced)}}.dump() << "\n";
+        std::cout << nlohmann::json{{"single", toJson(single)},
+                                    {"coalesced", toJson(coalesced)},
+                                    {"spread", spreadJson(bench, frames, spread)}}
+                         .dump()
+                  << "\n";
         return 0;
     } catch (const std::exception& e) {
         std::cerr << "chat-floor: " << e.what() << "\n";

@@ -92,13 +92,25 @@ function connectionTable(results) {
     return lines.join('\n');
 }
 
+// One frame per socket with many sockets' sends in one io_uring submission; absent from older
+// results and where io_uring is refused.
+function spreadClause(p) {
+    if (!p) return '';
+    return (
+        `; one frame per socket, ${p.sendsPerSubmit} sockets' sends per io_uring submission, ` +
+        `${fmt(p.writerUsPerFrame)} µs + ${fmt(p.readerUsPerFrame)} µs per frame`
+    );
+}
+
 function floorLine(f) {
     const s = f.single;
     const c = f.coalesced;
     return (
         `Floor (${s.sockets} loopback sockets, ${s.frameBytes}-byte frames): one frame per write() costs ` +
         `${fmt(s.writerUsPerFrame)} µs (writer) + ${fmt(s.readerUsPerFrame)} µs (reader) per frame; ` +
-        `${c.framesPerWrite} frames per write() cost ${fmt(c.writerUsPerFrame)} µs + ${fmt(c.readerUsPerFrame)} µs per frame.`
+        `${c.framesPerWrite} frames per write() cost ${fmt(c.writerUsPerFrame)} µs + ${fmt(c.readerUsPerFrame)} µs per frame` +
+        spreadClause(f.spread) +
+        '.'
     );
 }
 
