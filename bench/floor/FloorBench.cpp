@@ -115,6 +115,7 @@ FloorResult FloorBench::run(std::uint64_t frames, std::size_t batch) {
 }
 
 FloorResult FloorBench::runSpread(std::uint64_t frames, std::size_t perSubmit) {
+    if (perSubmit == 0) throw std::runtime_error("--spread must be at least 1");
     SocketPairs pairs(sockets_);
     UringSends sends(static_cast<unsigned>(perSubmit));
     const auto frame = textFrame(frameBytes_);

@@ -18,8 +18,7 @@ public:
     UringSends(const UringSends&) = delete;
     UringSends& operator=(const UringSends&) = delete;
 
-    unsigned capacity() const { return entries_; }
-    // Queues a send of `size` bytes to `fd`; at most capacity() before the next submitAndWait().
+    // Queues a send of `size` bytes to `fd`; at most `entries` before the next submitAndWait().
     void add(int fd, const char* data, unsigned size);
     // Submits every queued send in one call and waits for all of them; throws unless each sent
     // all of its bytes.
