@@ -72,8 +72,10 @@ void Hub::appendUser(std::int64_t user, const Recipient* skip, Targets& out) con
         if (c.get() != skip) out.push_back(c);
 }
 
-std::size_t Hub::hand(const Targets& targets, const SharedFrame& frame, std::uint64_t pos, Fanout fanout) {
-    for (const auto& t : targets) t->deliver(frame, pos, fanout);
+std::size_t Hub::hand(const Targets& targets, const FrameSource& frame, std::uint64_t pos, Fanout fanout) {
+    if (targets.empty()) return 0;
+    const auto& shared = frame.get();
+    for (const auto& t : targets) t->deliver(shared, pos, fanout);
     metrics_.deliveries.fetch_add(targets.size(), std::memory_order_relaxed);
     return targets.size();
 }
@@ -86,8 +88,7 @@ std::size_t Hub::deliverSingle(std::int64_t to, std::int64_t from, const FrameSo
         appendUser(to, skip, targets);
         if (from != to) appendUser(from, skip, targets);
     }
-    if (targets.empty()) return 0;
-    return hand(targets, frame.get(), pos, Fanout::One);
+    return hand(targets, frame, pos, Fanout::One);
 }
 
 std::size_t Hub::deliverGroup(std::int64_t group, const FrameSource& frame, const Recipient* skip, std::uint64_t pos) {
@@ -100,8 +101,7 @@ std::size_t Hub::deliverGroup(std::int64_t group, const FrameSource& frame, cons
         if (g == groupMembers_.end()) return 0;
         for (auto user : g->second) appendUser(user, skip, targets);
     }
-    if (targets.empty()) return 0;
-    return hand(targets, frame.get(), pos, Fanout::Many);
+    return hand(targets, frame, pos, Fanout::Many);
 }
 
 std::size_t Hub::deliverUser(std::int64_t user, const SharedFrame& frame) {

@@ -59,7 +59,8 @@ private:
     using Targets = std::vector<std::shared_ptr<Recipient>>;
 
     void appendUser(std::int64_t user, const Recipient* skip, Targets& out) const;
-    std::size_t hand(const Targets& targets, const SharedFrame& frame, std::uint64_t pos, Fanout fanout);
+    // A borrowed frame is copied only here, and only when there is someone to hand it to.
+    std::size_t hand(const Targets& targets, const FrameSource& frame, std::uint64_t pos, Fanout fanout);
 
     metrics::Metrics& metrics_;
     Presence* presence_;
