@@ -82,6 +82,11 @@ export function cells(c) {
                     const variant = `${ratePerSec.toLocaleString('en-US')}/s`;
                     out.push({ nodes, workload, params: { ...c.pairs, ratePerSec, variant } });
                 }
+            } else if (workload === 'slow') {
+                out.push({ nodes, workload, params: { ...c.slow } });
+                // The same room with everyone reading: what the slow reader costs the others is
+                // the difference, and what is left is this machine's.
+                out.push({ nodes, workload, params: { ...c.slow, slowReader: false, variant: 'all reading' } });
             } else {
                 out.push({ nodes, workload, params: { ...c[workload] } });
             }

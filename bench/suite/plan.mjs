@@ -72,7 +72,7 @@ function burst(fx, nodes, p) {
 }
 
 function slow(fx, nodes, p) {
-    const r = rooms(fx, nodes, { ...p, members: p.size, slow: true });
+    const r = rooms(fx, nodes, { ...p, members: p.size, slow: p.slowReader !== false });
     r.pacing = { pacing: 'rate', ratePerSender: p.ratePerSec / r.sendersTotal, durationMs: p.durationMs, contentBytes: p.contentBytes };
     r.messagesPerSec = p.ratePerSec;
     return r;
