@@ -2,6 +2,9 @@
 # The one test command: dependencies, the Debug (ASan+UBSan) build, the release folder, a clean
 # private MariaDB, then every unit and integration test through ctest. Exits non-zero on any failure.
 # Extra arguments go to ctest (e.g. scripts/test.sh -R integration_http_api).
+# CHAT_TEST_SANITIZER=thread runs the same tests on a ThreadSanitizer build (build-tsan/) instead,
+# failing on any data race it reports; it is not part of the default run (the build alone takes
+# ~15 minutes on two cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)
@@ -19,9 +22,18 @@ summary() {
   fi
 }
 
+case "${CHAT_TEST_SANITIZER:-address}" in
+  address) build_type=Debug; build_dir=build-debug ;;
+  thread) build_type=Thread; build_dir=build-tsan ;;
+  *)
+    echo "test.sh: CHAT_TEST_SANITIZER is address (the default) or thread" >&2
+    exit 2
+    ;;
+esac
+
 bash scripts/deps.sh
-if ! CHAT_SKIP_DEPS=1 bash scripts/build.sh Debug; then
-  summary 1 "Debug build"
+if ! CHAT_SKIP_DEPS=1 bash scripts/build.sh "$build_type"; then
+  summary 1 "$build_type build"
   exit 1
 fi
 # The deployment tests (deploy, run_script) run the release folder, as operators do: a
@@ -41,14 +53,16 @@ fi
 
 export CHAT_TEST_MYSQL
 CHAT_TEST_MYSQL=$(bash scripts/db.sh dsn)
-export CHAT_BIN="$root_dir/build-debug/chat"
-# ASan: fail on leaks and errors; UBSan: print a stack and stop at the first report.
+export CHAT_BIN="$root_dir/$build_dir/chat"
+# ASan: fail on leaks and errors; UBSan: print a stack and stop at the first report; TSan: a
+# process that saw a race exits non-zero, so its test fails.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
 # Node logs of this run only (tests/integration/lib/cluster.mjs writes them).
 rm -rf var/test-logs
 rc=0
-ctest --test-dir build-debug --output-on-failure "$@" || rc=$?
+ctest --test-dir "$build_dir" --output-on-failure "$@" || rc=$?
 summary "$rc" "ctest" "; chat node logs in var/test-logs/"
 exit "$rc"
