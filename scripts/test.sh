@@ -3,8 +3,8 @@
 # private MariaDB, then every unit and integration test through ctest. Exits non-zero on any failure.
 # Extra arguments go to ctest (e.g. scripts/test.sh -R integration_http_api).
 # CHAT_TEST_SANITIZER=thread runs the same tests on a ThreadSanitizer build (build-tsan/) instead,
-# failing on any data race it reports; it is not part of the default run (the build alone takes
-# ~15 minutes on two cores).
+# failing on any data race it reports; it is not part of the default run, since it needs a
+# build of its own (several minutes on two cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)
