@@ -4,6 +4,8 @@
 # Environment: CHAT_DB_DIR (default var/db), CHAT_DB_PORT (3307), CHAT_DB_NAME (chat).
 # CHAT_DB_BIND (127.0.0.1): the addresses mariadbd listens on, comma-separated. CHAT_DB_EXTRA_HOST
 # (none): one more host pattern for the app user (e.g. 10.231.7.%), for nodes in a test LAN.
+# CHAT_DB_ARGS (none): more mariadbd options, space-separated, each --name or --name=value
+# (bench/run.sh passes BENCH_DB_ARGS here, to price a setting such as the log flush).
 # The app user `chat` gets a random password, generated once and kept in $CHAT_DB_DIR/password.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,7 @@ port=${CHAT_DB_PORT:-3307}
 name=${CHAT_DB_NAME:-chat}
 bind=${CHAT_DB_BIND:-127.0.0.1}
 extra_host=${CHAT_DB_EXTRA_HOST:-}
+read -ra extra_args <<<"${CHAT_DB_ARGS:-}"
 socket="$dir/db.sock"
 pid_file="$dir/db.pid"
 err_log="$dir/db.err"
@@ -30,6 +33,9 @@ die() {
 [[ "$name" =~ ^[A-Za-z0-9_]+$ ]] || die "CHAT_DB_NAME may hold only letters, digits and _, got '$name'"
 [[ "$bind" =~ ^[0-9.]+(,[0-9.]+)*$ ]] || die "CHAT_DB_BIND must be IPv4 addresses separated by commas, got '$bind'"
 [[ "$extra_host" =~ ^[0-9.%]*$ ]] || die "CHAT_DB_EXTRA_HOST must be an IPv4 host pattern like 10.231.7.%, got '$extra_host'"
+for arg in "${extra_args[@]}"; do
+  [[ "$arg" =~ ^--[A-Za-z0-9_-]+(=[A-Za-z0-9_./:-]*)?$ ]] || die "CHAT_DB_ARGS holds mariadbd options like --name=value, got '$arg'"
+done
 # A unix socket path is limited to 107 bytes.
 [ ${#socket} -lt 100 ] || die "socket path too long: $socket (use a shorter CHAT_DB_DIR)"
 
@@ -129,7 +135,7 @@ start() {
   mariadbd --no-defaults --datadir="$dir/data" --socket="$socket" --port="$port" \
     --bind-address="$bind" --pid-file="$pid_file" --log-error="$err_log" --user=root \
     --skip-name-resolve --innodb-buffer-pool-size=64M --max-connections=500 \
-    --init-file="$dir/init.sql" </dev/null >/dev/null 2>&1 &
+    --init-file="$dir/init.sql" "${extra_args[@]}" </dev/null >/dev/null 2>&1 &
   local pid=$!
   disown "$pid" 2>/dev/null || true
   wait_until_ready "$pid"

@@ -7,11 +7,19 @@
 // every datagram broadcast to that port until its standard input ends, and answers each line
 // it reads there with {"datagrams":N}, the count so far; the caller reads its CPU from /proc.
 //   chat-floor --udp-port PORT [--udp-buffer 4194304]
+// With --disk-probe, how long a small durable write takes meanwhile (DiskProbe): it writes to
+// that file until its standard input ends, and answers each line with the writes since the
+// line before: {"writes","p50Ms","p99Ms","maxMs","stalls":[{"atMs","ms"}]}.
+//   chat-floor --disk-probe FILE [--probe-interval-us 5000] [--stall-us 10000]
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "floor/DiskProbe.hpp"
 #include "floor/FloorBench.hpp"
 #include "floor/UdpFloor.hpp"
 
@@ -56,6 +64,36 @@ int receiveDatagrams(std::uint16_t port, std::size_t receiveBuffer) {
     return 0;
 }
 
+double percentileMs(std::vector<std::uint32_t>& micros, double q) {
+    if (micros.empty()) return 0;
+    auto at = micros.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(micros.size() - 1));
+    std::nth_element(micros.begin(), at, micros.end());
+    return *at / 1000.0;
+}
+
+nlohmann::json toJson(bench::DiskWindow w) {
+    auto stalls = nlohmann::json::array();
+    for (const auto& s : w.stalls) stalls.push_back({{"atMs", s.startedAtMs}, {"ms", s.ms}});
+    return {{"writes", w.writes},
+            {"p50Ms", percentileMs(w.micros, 0.50)},
+            {"p99Ms", percentileMs(w.micros, 0.99)},
+            {"maxMs", w.maxMs},
+            {"stalls", stalls}};
+}
+
+// Answers every line on stdin with the window since the line before; returns at its end.
+int probeDisk(const std::string& file, std::chrono::microseconds interval, std::chrono::microseconds stallAt) {
+    bench::DiskProbe probe(file, interval, stallAt);
+    for (std::string line; std::getline(std::cin, line);) {
+        if (probe.error()) {
+            std::cerr << "chat-floor: write: " << std::strerror(probe.error()) << "\n";
+            return 2;
+        }
+        std::cout << toJson(probe.window()).dump() << std::endl;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,9 +104,16 @@ int main(int argc, char** argv) {
     std::size_t spread = 100;
     std::uint16_t udpPort = 0;
     std::size_t udpBuffer = 4u << 20;  // the bus's default (bus-socket-buffer)
+    std::string diskProbe;
+    std::chrono::microseconds probeInterval{5000};
+    std::chrono::microseconds stallAt{10000};
     try {
         for (int i = 1; i + 1 < argc; i += 2) {
             std::string flag = argv[i];
+            if (flag == "--disk-probe") {
+                diskProbe = argv[i + 1];
+                continue;
+            }
             auto value = std::stoull(argv[i + 1]);
             if (flag == "--sockets")
                 sockets = value;
@@ -84,10 +129,15 @@ int main(int argc, char** argv) {
                 udpPort = static_cast<std::uint16_t>(value);
             else if (flag == "--udp-buffer")
                 udpBuffer = value;
+            else if (flag == "--probe-interval-us")
+                probeInterval = std::chrono::microseconds(value);
+            else if (flag == "--stall-us")
+                stallAt = std::chrono::microseconds(value);
             else
                 throw std::runtime_error("unknown option " + flag);
         }
         if (udpPort) return receiveDatagrams(udpPort, udpBuffer);
+        if (!diskProbe.empty()) return probeDisk(diskProbe, probeInterval, stallAt);
         bench::FloorBench bench(sockets, frameBytes);
         // A short warm-up, so page faults and socket-buffer growth are not charged to the first run.
         bench.run(std::min<std::uint64_t>(frames / 10, 50'000), 1);

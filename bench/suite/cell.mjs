@@ -89,7 +89,7 @@ async function startNodes(system, n, plan, ctx, dir) {
 }
 
 function record(system, n, plan, phases) {
-    const { idle, ready, done, s0, s1, s1b, s2, s3 } = phases;
+    const { idle, ready, done, s0, s1, s1b, s2, s3, disk } = phases;
     const runCpuUs = cpuBetween(s2, s3);
     const dbCpuUs = s2.dbCpuUs != null && s3.dbCpuUs != null ? s3.dbCpuUs - s2.dbCpuUs : null;
     const delivered = done.delivered + done.slow.delivered;
@@ -135,6 +135,7 @@ function record(system, n, plan, phases) {
         },
         rssAfterRun: s3.nodes.map((x) => x.rssBytes),
         serverMetrics: metricDeltas(s2.metrics, s3.metrics),
+        disk,
         latencyHistogram: done.latencyHistogram,
     };
 }
@@ -165,13 +166,15 @@ export async function runCell(system, n, plan, ctx) {
             s1b = await snapshot(nodes, dbPid);
         }
 
+        await ctx.diskProbe?.window(); // the run's window starts here
         const s2 = await snapshot(nodes, dbPid, true);
         const sentEvents = await workers.step('go', 'sent', (plan.pacing.durationMs ?? 0) + STEP_SLACK_MS);
         const sent = Object.assign({}, ...sentEvents.map((e) => e.sent));
         const drainMs = limits.drainTimeoutMs + limits.slowResumeMs + STEP_SLACK_MS;
         const done = mergeDone(await workers.step(`expect ${JSON.stringify(sent)}`, 'done', drainMs));
         const s3 = await snapshot(nodes, dbPid, true);
-        return record(system, n, plan, { idle, ready, done, s0, s1, s1b, s2, s3 });
+        const disk = ctx.diskProbe ? await ctx.diskProbe.window() : null;
+        return record(system, n, plan, { idle, ready, done, s0, s1, s1b, s2, s3, disk });
     } finally {
         if (workers) await workers.stop();
         const codes = await stopNodes(nodes);

@@ -5,7 +5,10 @@
 // BENCH_ROOM_SIZES ("10 100 1000"), BENCH_DURATION_MS (paced workloads' length),
 // BENCH_THREADS (threads per chat-load process, 2), BENCH_IDLE_MAX_BUSY (0.10: start a run
 // once the CPUs were less busy than this over a second), BENCH_IDLE_WAIT_S (at most this long),
-// BENCH_CHAT_ARGS (more flags for every chat node, e.g. "--threads 1"; kept in the results).
+// BENCH_CHAT_ARGS (more flags for every chat node, e.g. "--threads 1"; kept in the results),
+// BENCH_DB_ARGS (more mariadbd options for the private MariaDB, e.g.
+// "--innodb-flush-log-at-trx-commit=2"; kept in the results), BENCH_DISK_PROBE=1 (time a small
+// durable write beside every cell: suite/diskProbe.mjs).
 
 export const list = (name, fallback) => (process.env[name] ? process.env[name].trim().split(/\s+/) : fallback);
 const num = (name, fallback) => (process.env[name] !== undefined ? Number(process.env[name]) : fallback);
@@ -57,6 +60,8 @@ export function loadConfig() {
     }
     c.threads = num('BENCH_THREADS', 2);
     c.chatArgs = list('BENCH_CHAT_ARGS', []);
+    c.dbArgs = list('BENCH_DB_ARGS', []);
+    c.diskProbe = process.env.BENCH_DISK_PROBE === '1';
     c.idleWait.maxBusy = num('BENCH_IDLE_MAX_BUSY', c.idleWait.maxBusy);
     c.idleWait.limitMs = num('BENCH_IDLE_WAIT_S', c.idleWait.limitMs / 1000) * 1000;
     c.limits = {

@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export class BenchDb {
-    constructor(repoDir, { dir = 'var/bench-db', port }) {
+    constructor(repoDir, { dir = 'var/bench-db', port, args = [] }) {
         this.repoDir = repoDir;
-        this.env = { ...process.env, CHAT_DB_DIR: dir, CHAT_DB_PORT: String(port) };
+        this.env = { ...process.env, CHAT_DB_DIR: dir, CHAT_DB_PORT: String(port), CHAT_DB_ARGS: args.join(' ') };
         this.dir = path.resolve(repoDir, dir);
         this.port = port;
     }

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { runCell } from './cell.mjs';
 import { cells, loadConfig } from './config.mjs';
 import { BenchDb } from './db.mjs';
+import { startDiskProbe } from './diskProbe.mjs';
 import { Fixtures, fixtureSql } from './fixtures.mjs';
 import { buildPlan } from './plan.mjs';
 import { drawPlots } from './plots.mjs';
@@ -119,9 +120,13 @@ async function main() {
     };
 
     if (c.systems.includes('chat')) {
-        ctx.db = new BenchDb(repoDir, { port: Number(requireEnv('BENCH_DB_PORT')) });
+        ctx.db = new BenchDb(repoDir, { port: Number(requireEnv('BENCH_DB_PORT')), args: c.dbArgs });
         log('starting a fresh private MariaDB (var/bench-db)');
         await ctx.db.reset();
+    }
+    if (c.diskProbe) {
+        log('disk probe: a 4 KiB O_DSYNC write every 5 ms beside every cell');
+        ctx.diskProbe = startDiskProbe(requireEnv('CHAT_FLOOR_BIN'), path.join(workDir, 'disk-probe.dat'));
     }
     const fixtures = new Fixtures();
     try {
@@ -149,6 +154,7 @@ async function main() {
             }
         }
     } finally {
+        if (ctx.diskProbe) await ctx.diskProbe.stop();
         if (ctx.db) await ctx.db.stop().catch((e) => log(`stopping MariaDB: ${e.message}`));
     }
     results.finishedAt = new Date().toISOString();

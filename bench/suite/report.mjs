@@ -114,7 +114,22 @@ function floorLine(f) {
     );
 }
 
-// What the table cannot show: how the slow readers ended, and runs whose numbers need a caveat.
+// Messages whose commit took longer than 10 ms, from the nodes' histogram: a stalled durable
+// write holds back every message of its batch, and the batches queued behind it.
+function slowCommits(r) {
+    const m = r.serverMetrics;
+    const all = m?.chat_history_commit_seconds_count;
+    const within = m?.['chat_history_commit_seconds_bucket{le="0.01"}'];
+    return all && within != null && all > within ? `${all - within} of ${all} messages took over 10 ms to commit` : null;
+}
+
+function diskLine(d) {
+    if (!d?.writes) return null;
+    return `a 4 KiB O_DSYNC write took p50 ${fmt(d.p50Ms)} · p99 ${fmt(d.p99Ms)} · max ${fmt(d.maxMs)} ms, ${d.stalls.length} of ${d.writes} over 10 ms`;
+}
+
+// What the table cannot show: how the slow readers ended, the disk's stalls, and runs whose
+// numbers need a caveat.
 function notes(results) {
     const out = [];
     for (const r of results.cells) {
@@ -130,6 +145,8 @@ function notes(results) {
                     (run.slow.closed ? `then was closed (${codes.join(', ')})` : 'and was never cut off'),
             );
         }
+        const disk = [slowCommits(r), diskLine(r.disk)].filter(Boolean);
+        if (disk.length) out.push(`${name}: ${disk.join('; ')}`);
         const caveats = [];
         if (!r.cpuIdleBefore?.idle) caveats.push(`CPUs ${Math.round((r.cpuIdleBefore?.busy ?? 0) * 100)} % busy at the start`);
         // /proc/stat counts in 10 ms ticks: too coarse to judge runs shorter than a second.
@@ -200,6 +217,14 @@ function otherLoad(results) {
     return wall ? other / (wall * 1e6 * results.machine.cores) : null;
 }
 
+// Settings that move the figures, named beside them.
+function settingsLines(c) {
+    const out = [];
+    if (c.chatArgs?.length) out.push(`Chat nodes ran with ${c.chatArgs.join(' ')}.`);
+    if (c.dbArgs?.length) out.push(`MariaDB ran with ${c.dbArgs.join(' ')}.`);
+    return out;
+}
+
 export function renderReport(results) {
     const table = [messageTable(results), '', connectionTable(results), '', floorLine(results.floor)].join('\n');
     const n = notes(results);
@@ -209,6 +234,7 @@ export function renderReport(results) {
     const text = [
         `Machine: ${m.cpu}, ${m.cores} cores, ${Math.round(m.memoryBytes / 2 ** 30)} GiB, Linux ${m.kernel}, Node ${m.node}; server: ${results.source.server}`,
         `Other processes used ${Math.round((otherLoad(results) ?? 0) * 100)} % of the CPUs during the measured runs.`,
+        ...settingsLines(results.config),
         '',
         table,
         '',
