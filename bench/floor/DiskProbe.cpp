@@ -64,7 +64,9 @@ void DiskProbe::note(std::chrono::steady_clock::duration took, std::chrono::syst
     ++current_.writes;
     if (current_.micros.size() < kMaxSamples) current_.micros.push_back(static_cast<std::uint32_t>(us.count()));
     if (ms > current_.maxMs) current_.maxMs = ms;
-    if (us >= stallAt_ && current_.stalls.size() < kMaxStalls) {
+    if (us < stallAt_) return;
+    ++current_.stalled;
+    if (current_.stalls.size() < kMaxStalls) {
         const auto atMs = std::chrono::duration_cast<std::chrono::milliseconds>(began.time_since_epoch()).count();
         current_.stalls.push_back({atMs, ms});
     }

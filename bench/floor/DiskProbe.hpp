@@ -21,6 +21,7 @@ struct DiskWindow {
         double ms = 0;
     };
     std::uint64_t writes = 0;
+    std::uint64_t stalled = 0;          // writes longer than the stall threshold
     std::vector<std::uint32_t> micros;  // each write's duration (the first kMaxSamples)
     std::vector<Stall> stalls;          // writes longer than the stall threshold (the first kMaxStalls)
     double maxMs = 0;

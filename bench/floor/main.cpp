@@ -9,7 +9,7 @@
 //   chat-floor --udp-port PORT [--udp-buffer 4194304]
 // With --disk-probe, how long a small durable write takes meanwhile (DiskProbe): it writes to
 // that file until its standard input ends, and answers each line with the writes since the
-// line before: {"writes","p50Ms","p99Ms","maxMs","stalls":[{"atMs","ms"}]}.
+// line before: {"writes","p50Ms","p99Ms","maxMs","stallMs","stalled","stalls":[{"atMs","ms"}]}.
 //   chat-floor --disk-probe FILE [--probe-interval-us 5000] [--stall-us 10000]
 #include <algorithm>
 #include <chrono>
@@ -71,13 +71,15 @@ double percentileMs(std::vector<std::uint32_t>& micros, double q) {
     return *at / 1000.0;
 }
 
-nlohmann::json toJson(bench::DiskWindow w) {
+nlohmann::json toJson(bench::DiskWindow w, std::chrono::microseconds stallAt) {
     auto stalls = nlohmann::json::array();
     for (const auto& s : w.stalls) stalls.push_back({{"atMs", s.startedAtMs}, {"ms", s.ms}});
     return {{"writes", w.writes},
             {"p50Ms", percentileMs(w.micros, 0.50)},
             {"p99Ms", percentileMs(w.micros, 0.99)},
             {"maxMs", w.maxMs},
+            {"stallMs", static_cast<double>(stallAt.count()) / 1000.0},
+            {"stalled", w.stalled},
             {"stalls", stalls}};
 }
 
@@ -89,7 +91,7 @@ int probeDisk(const std::string& file, std::chrono::microseconds interval, std::
             std::cerr << "chat-floor: write: " << std::strerror(probe.error()) << "\n";
             return 2;
         }
-        std::cout << toJson(probe.window()).dump() << std::endl;
+        std::cout << toJson(probe.window(), stallAt).dump() << std::endl;
     }
     return 0;
 }

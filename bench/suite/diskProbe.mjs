@@ -6,13 +6,17 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 
 const ANSWER_TIMEOUT_MS = 10_000;
+export const PROBE_INTERVAL_MS = 5;
+const STALL_MS = 10;
 
 export function startDiskProbe(bin, file) {
-    const child = spawn(bin, ['--disk-probe', file], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const args = ['--disk-probe', file, '--probe-interval-us', String(PROBE_INTERVAL_MS * 1000), '--stall-us', String(STALL_MS * 1000)];
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     child.stdin.on('error', () => {}); // a probe that died; window() reports it
     const answers = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     return {
-        // The writes since the previous call: {writes, p50Ms, p99Ms, maxMs, stalls: [{atMs, ms}]}.
+        // The writes since the previous call: {writes, p50Ms, p99Ms, maxMs, stallMs,
+        // stalled (the writes over stallMs), stalls: [{atMs, ms}] (the first 200 of them)}.
         async window() {
             if (child.exitCode !== null) throw new Error(`chat-floor --disk-probe exited (${child.exitCode})`);
             child.stdin.write('\n');

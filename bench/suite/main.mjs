@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { runCell } from './cell.mjs';
 import { cells, loadConfig } from './config.mjs';
 import { BenchDb } from './db.mjs';
-import { startDiskProbe } from './diskProbe.mjs';
+import { PROBE_INTERVAL_MS, startDiskProbe } from './diskProbe.mjs';
 import { Fixtures, fixtureSql } from './fixtures.mjs';
 import { buildPlan } from './plan.mjs';
 import { drawPlots } from './plots.mjs';
@@ -125,7 +125,7 @@ async function main() {
         await ctx.db.reset();
     }
     if (c.diskProbe) {
-        log('disk probe: a 4 KiB O_DSYNC write every 5 ms beside every cell');
+        log(`disk probe: a 4 KiB O_DSYNC write every ${PROBE_INTERVAL_MS} ms beside every cell`);
         ctx.diskProbe = startDiskProbe(requireEnv('CHAT_FLOOR_BIN'), path.join(workDir, 'disk-probe.dat'));
     }
     const fixtures = new Fixtures();

@@ -125,7 +125,7 @@ function slowCommits(r) {
 
 function diskLine(d) {
     if (!d?.writes) return null;
-    return `a 4 KiB O_DSYNC write took p50 ${fmt(d.p50Ms)} · p99 ${fmt(d.p99Ms)} · max ${fmt(d.maxMs)} ms, ${d.stalls.length} of ${d.writes} over 10 ms`;
+    return `a 4 KiB O_DSYNC write took p50 ${fmt(d.p50Ms)} · p99 ${fmt(d.p99Ms)} · max ${fmt(d.maxMs)} ms, ${d.stalled} of ${d.writes} over ${fmt(d.stallMs)} ms`;
 }
 
 // What the table cannot show: how the slow readers ended, the disk's stalls, and runs whose
