@@ -1,5 +1,6 @@
 #include "store/Database.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -40,7 +41,11 @@ void Database::start() {
     std::lock_guard lock(mutex_);
     if (started_ || stopped_) return;
     started_ = true;
-    for (unsigned i = 0; i < poolSize_; ++i) threads_.emplace_back([this] { worker(); });
+    for (unsigned i = 0; i < poolSize_; ++i)
+        threads_.emplace_back([this] {
+            ::pthread_setname_np(::pthread_self(), "chat-db");
+            worker();
+        });
 }
 
 void Database::stop() {

@@ -1,5 +1,6 @@
 #include "store/MessageWriter.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include "store/MessageRepository.hpp"
@@ -18,8 +19,14 @@ void MessageWriter::start() {
     std::lock_guard lock(mutex_);
     if (started_) return;
     started_ = true;
-    thread_ = std::thread([this] { loop(); });
-    answerThread_ = std::thread([this] { answerLoop(); });
+    thread_ = std::thread([this] {
+        ::pthread_setname_np(::pthread_self(), "chat-commit");
+        loop();
+    });
+    answerThread_ = std::thread([this] {
+        ::pthread_setname_np(::pthread_self(), "chat-answer");
+        answerLoop();
+    });
 }
 
 void MessageWriter::stop() {

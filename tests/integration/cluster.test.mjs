@@ -3,6 +3,8 @@
 // they belong. One cluster serves the whole file; every test makes its own users and groups.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import WebSocket from 'ws';
 
 import { startCluster, api, registerUser, connect, metrics, sleep } from './lib/cluster.mjs';
@@ -336,4 +338,14 @@ test('bus counters grow on every node as messages cross', async () => {
     } finally {
         closeAll(conns);
     }
+});
+
+test("a node's threads are named after their work, so top -H and perf tell them apart", () => {
+    const task = `/proc/${n1.pid}/task`;
+    const names = readdirSync(task).map((tid) => readFileSync(`${task}/${tid}/comm`, 'utf8').trim());
+    const count = (name) => names.filter((n) => n === name).length;
+    for (const name of ['chat-bus', 'chat-commit', 'chat-answer', 'chat-files']) assert.equal(count(name), 1, `one ${name} thread in ${names}`);
+    assert.ok(count('chat-db') >= 1, `database threads in ${names}`);
+    // One network thread per core: the main thread and the rest.
+    assert.equal(count('chat-io'), os.availableParallelism() - 1, `network threads in ${names}`);
 });
