@@ -23,11 +23,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { freePort } from '../../tests/integration/lib/ports.mjs';
 import { list } from '../suite/config.mjs';
+import { startLineChild } from '../suite/lineChild.mjs';
 import { contextSwitches, cpuTimesUs, runTimeUs } from '../suite/proc.mjs';
 import { resultName } from '../suite/resultName.mjs';
 
@@ -137,25 +137,14 @@ function instructionsPerDatagram(logDir, messages) {
 // The machine's price of receiving the bus's datagrams (chat-floor --udp-port, see
 // bench/floor/UdpFloor.hpp): a process with a socket beside the nodes' on the bus port.
 function startFloor(busPort) {
-    const child = spawn(FLOOR_BIN, ['--udp-port', String(busPort)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    children.add(child);
-    child.once('exit', () => children.delete(child));
-    const answers = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const floor = startLineChild(FLOOR_BIN, ['--udp-port', String(busPort)], 'chat-floor --udp-port');
+    children.add(floor.child);
+    floor.child.once('exit', () => children.delete(floor.child));
     return {
-        child,
+        child: floor.child,
         // Datagrams it has received so far.
-        async datagrams() {
-            child.stdin.write('\n');
-            const { value, done } = await answers.next();
-            if (done) throw new Error('chat-floor --udp-port ended early');
-            return JSON.parse(value).datagrams;
-        },
-        async stop() {
-            if (child.exitCode !== null) return;
-            const exited = new Promise((r) => child.once('exit', r));
-            child.stdin.end();
-            await exited;
-        },
+        datagrams: async () => (await floor.ask()).datagrams,
+        stop: () => floor.stop(),
     };
 }
 
