@@ -190,10 +190,11 @@ function targets(results) {
     const rooms = chat.filter((r) => r.workload === 'room' && r.size >= 100);
     const pairs2 = chat.filter((r) => r.workload === 'pairs' && r.nodes === 2);
     const at10k = pairs2.filter((r) => r.targetMessagesPerSec >= 10000);
-    const slowRooms = chat.filter((r) => r.workload === 'slow' && !r.variant);
-    // The same room with everyone reading, for comparison only.
+    // The same room with everyone reading (config.mjs) is for comparison only.
+    const control = (r) => r.params?.slowReader === false;
+    const slowRooms = chat.filter((r) => r.workload === 'slow' && !control(r));
     const allReading = (r) => {
-        const p99 = chat.find((x) => x.workload === 'slow' && x.variant && x.nodes === r.nodes)?.run?.latencyMs.p99;
+        const p99 = chat.find((x) => x.workload === 'slow' && control(x) && x.nodes === r.nodes)?.run?.latencyMs.p99;
         return p99 == null ? '' : ` (all reading: p99 ${fmt(p99)} ms)`;
     };
     return [
