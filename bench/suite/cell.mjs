@@ -54,6 +54,7 @@ function metricDeltas(before, after) {
         'chat_bus_retransmits_total',
         'chat_history_stored_total',
         'chat_history_failed_total',
+        'chat_history_batches_total',
         'chat_sync_frames_total',
         // Where a message's latency goes: from the writer's queue to its commit.
         'chat_history_commit_seconds_bucket',

@@ -130,6 +130,9 @@ std::string Metrics::render() const {
     scalar(out, "chat_history_stored_total", "counter", "Chat messages committed to the history.", read(historyStored));
     scalar(out, "chat_history_failed_total", "counter", "Chat messages refused because their commit failed.",
            read(historyFailed));
+    scalar(out, "chat_history_batches_total", "counter",
+           "History commits tried, each a batch of messages (messages per commit: stored + failed over this).",
+           read(historyBatches));
     header(out, "chat_history_commit_seconds", "histogram", "From a message's append to its batch's commit.");
     historyCommitLatency.render(out, "chat_history_commit_seconds");
     scalar(out, "chat_stream_fetched_total", "counter", "Stream positions fetched from the history to fill holes.",

@@ -67,6 +67,7 @@ public:
     Histogram dbLatency;
     Counter historyStored{0};        // messages committed to the history
     Counter historyFailed{0};        // messages whose batch could not be committed
+    Counter historyBatches{0};       // commits tried, each one batch
     Histogram historyCommitLatency;  // from append to the batch's commit
     Counter streamFetched{0};        // positions fetched from the history to fill holes
     Counter streamGivenUp{0};        // positions given up (devices were told to re-sync)

@@ -5,6 +5,7 @@
 #include <bit>
 #include <iterator>
 #include <limits>
+#include <span>
 #include <string>
 
 namespace chat::store {
@@ -17,9 +18,10 @@ constexpr std::size_t kColumnsPerRow = 10;
 constexpr std::size_t kMaxRowsPerInsert = 64;
 constexpr std::size_t kMaxBytesPerInsert = 4u << 20;
 
-// Batches up to this many rows are stored in one round trip, by one compound statement per row
-// count (so this many cached statements).
-constexpr std::size_t kOneTripRows = 16;
+// Batches up to this many rows (and kMaxBytesPerInsert) are stored in one round trip, by one
+// compound statement per row count (so this many cached statements). A bound below the batches
+// a busy writer takes would cost them four more round trips, and so larger batches still.
+constexpr std::size_t kOneTripRows = kMaxRowsPerInsert;
 
 // An INSERT of `rows` rows: each row's position is `position(r)` (a parameter, or computed in
 // SQL), its other values are parameters in appendValues' order.
@@ -77,6 +79,12 @@ void appendValues(std::vector<Param>& params, const NewMessage& m) {
     params.insert(params.end(),
                   {Param{m.id}, Param{m.sender}, Param{static_cast<std::int64_t>(m.kind)}, Param{m.target}, Param{a},
                    Param{b}, Param{static_cast<std::int64_t>(m.media)}, Param{m.createat}, Param{m.frame}});
+}
+
+std::size_t frameBytes(std::span<const NewMessage> messages) {
+    std::size_t bytes = 0;
+    for (const auto& m : messages) bytes += m.frame.size();
+    return bytes;
 }
 
 StoredMessage fromRow(const Row& row) {
@@ -211,11 +219,7 @@ std::uint64_t MessageRepository::append(const std::vector<NewMessage>& batch) {
     if (!db_.inTransaction()) throw DbError("append outside a transaction", 0, false);
     const auto first = reservePositions(batch.size());
     for (std::size_t done = 0; done < batch.size();) {
-        auto bytesOf = [&](std::size_t count) {
-            std::size_t bytes = 0;
-            for (std::size_t i = 0; i < count; ++i) bytes += batch[done + i].frame.size();
-            return bytes;
-        };
+        auto bytesOf = [&](std::size_t count) { return frameBytes(std::span(batch).subspan(done, count)); };
         std::size_t count = std::bit_floor(std::min(batch.size() - done, kMaxRowsPerInsert));
         while (count > 1 && bytesOf(count) > kMaxBytesPerInsert) count /= 2;
         insertRows(batch, done, count, first + done);
@@ -227,7 +231,7 @@ std::uint64_t MessageRepository::append(const std::vector<NewMessage>& batch) {
 std::uint64_t MessageRepository::appendCommitted(const std::vector<NewMessage>& batch) {
     if (batch.empty()) return 0;
     Transaction transaction(db_);
-    if (batch.size() > kOneTripRows) {
+    if (batch.size() > kOneTripRows || frameBytes(batch) > kMaxBytesPerInsert) {
         const auto first = append(batch);
         transaction.commit();
         return first;

@@ -21,8 +21,8 @@ public:
     // lock is what orders commits, and it is released only by the commit.
     std::uint64_t append(const std::vector<NewMessage>& batch);
     // append() and the commit, in a transaction of its own; returns the first position. A batch
-    // of up to 16 messages takes one round trip (one compound statement does it all), a
-    // larger one 3 or more.
+    // of up to 64 messages and 4 MiB takes one round trip (one compound statement does it all),
+    // a larger one 3 or more.
     std::uint64_t appendCommitted(const std::vector<NewMessage>& batch);
     // Takes the next `count` positions of the stream (messages and joins share it) in one
     // statement and returns the first; inside a transaction, for the same reason as append().

@@ -89,6 +89,7 @@ void MessageWriter::commit(std::vector<Pending>& batch) {
     }
     auto now = std::chrono::steady_clock::now();
     (first ? metrics_.historyStored : metrics_.historyFailed).fetch_add(batch.size(), std::memory_order_relaxed);
+    metrics_.historyBatches.fetch_add(1, std::memory_order_relaxed);
     for (const auto& p : batch) metrics_.historyCommitLatency.observe(now - p.appended);
     Outcome outcome{{}, first};
     outcome.callbacks.reserve(batch.size());

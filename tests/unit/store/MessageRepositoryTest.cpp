@@ -86,7 +86,7 @@ TEST_F(MessageHistory, ABatchOfAnySizeIsStoredWholeAndInOrderAcrossItsInsertStat
 TEST_F(MessageHistory, AppendCommittedStoresBatchesOfAnySizeInOrderAndCommitsThem) {
     auto a = newUser(), b = newUser();
     Connection other(*url_, 5s);                         // sees only what was committed
-    for (std::size_t size : {1u, 2u, 16u, 17u, 150u}) {  // one round trip up to 16, then the long way
+    for (std::size_t size : {1u, 2u, 64u, 65u, 150u}) {  // one round trip up to 64, then the long way
         std::vector<NewMessage> batch;
         for (std::size_t i = 0; i < size; ++i)
             batch.push_back(message(a, ConversationKind::Single, b, std::to_string(size) + "/" + std::to_string(i)));
@@ -104,9 +104,22 @@ TEST_F(MessageHistory, AppendCommittedStoresBatchesOfAnySizeInOrderAndCommitsThe
     }
 }
 
+TEST_F(MessageHistory, AppendCommittedStoresAFewHugeFramesTheLongWay) {
+    auto a = newUser(), b = newUser();
+    // Over 4 MiB together, so more than one INSERT and more than one packet to MariaDB.
+    std::vector<NewMessage> batch;
+    for (char c : {'x', 'y', 'z'})
+        batch.push_back(message(a, ConversationKind::Single, b, std::string(1536u << 10, c)));
+    auto first = repo().appendCommitted(batch);
+    EXPECT_FALSE(db().inTransaction());
+    auto stored = repo().range(first, first + 2);
+    ASSERT_EQ(stored.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(stored[i].frame, batch[i].frame);
+}
+
 TEST_F(MessageHistory, AppendCommittedThatFailsStoresNoneOfTheBatchAndLeavesNoHole) {
     auto a = newUser(), b = newUser();
-    for (std::size_t size : {3u, 20u}) {
+    for (std::size_t size : {3u, 70u}) {
         auto before = repo().committedPosition();
         std::vector<NewMessage> batch(size, message(a, ConversationKind::Single, b, "doomed"));
         batch.back().sender = -1;  // out of range for the unsigned column: the INSERT fails
@@ -376,6 +389,9 @@ TEST_F(MessageHistory, TheWriterGivesConcurrentSendersDistinctConsecutivePositio
     }
     EXPECT_EQ(positions.size(), 200u);
     EXPECT_EQ(metrics.historyStored.load(), 200u);
+    // Each commit is counted, and none holds more than the writer's batch bound of 16.
+    EXPECT_GE(metrics.historyBatches.load(), 13u);
+    EXPECT_LE(metrics.historyBatches.load(), 200u);
 }
 
 TEST_F(MessageHistory, TheWritersBatchHookRunsOnceAfterEachBatchsCallbacks) {
