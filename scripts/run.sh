@@ -32,7 +32,15 @@ bus-key-file = $run/bus.key
 mysql = $(scripts/db.sh dsn)
 upload-dir = $run/upload
 log-level = info
+threads = $(threads_per_node)
 EOC
+}
+
+# The nodes share this machine's cores (on a LAN each has its own machine's): more network
+# threads than cores only preempt each other (bench/FINDINGS.md).
+threads_per_node() {
+  local share=$(($(nproc) / ${#nodes[@]}))
+  echo $((share > 0 ? share : 1))
 }
 
 # One secret for the local cluster, made once; a LAN deployment distributes its own.

@@ -10,6 +10,15 @@
 // "--innodb-flush-log-at-trx-commit=2"; kept in the results), BENCH_DISK_PROBE=1 (time a small
 // durable write beside every cell: suite/diskProbe.mjs).
 
+// Network threads for each of n chat nodes on a machine of `cores`, unless the chat flags set
+// them: nodes that share a machine share its cores, one thread per core in all, as each node of
+// a LAN has its own machine's. With more threads than cores they preempt each other in the
+// middle of a burst's writes (bench/FINDINGS.md: a fifth more CPU per delivery).
+export function chatThreadsPerNode(n, chatArgs, cores) {
+    const set = chatArgs.some((a) => a === '--threads' || a.startsWith('--threads='));
+    return set ? null : Math.max(1, Math.floor(cores / n));
+}
+
 export const list = (name, fallback) => (process.env[name] ? process.env[name].trim().split(/\s+/) : fallback);
 const num = (name, fallback) => (process.env[name] !== undefined ? Number(process.env[name]) : fallback);
 
@@ -60,6 +69,8 @@ export function loadConfig() {
     }
     c.threads = num('BENCH_THREADS', 2);
     c.chatArgs = list('BENCH_CHAT_ARGS', []);
+    // Chat nodes share the machine's cores (suite/nodes.mjs, chatThreadsPerNode).
+    c.chatThreadsShared = true;
     c.dbArgs = list('BENCH_DB_ARGS', []);
     c.diskProbe = process.env.BENCH_DISK_PROBE === '1';
     c.idleWait.maxBusy = num('BENCH_IDLE_MAX_BUSY', c.idleWait.maxBusy);

@@ -5,9 +5,11 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 import { freePort } from '../../tests/integration/lib/ports.mjs';
+import { chatThreadsPerNode } from './config.mjs';
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -110,6 +112,7 @@ class Node {
 
 // n chat nodes sharing a bus; resolves [Node] once every /healthz answers 200.
 export async function startChatNodes(n, { bin, dsn, repoDir, logDir, runDir, uploadDir, logLevel = 'warn', extraArgs = [] }) {
+    const threads = chatThreadsPerNode(n, extraArgs, availableParallelism());
     const busPort = await freeBusPort();
     mkdirSync(uploadDir, { recursive: true });
     const nodes = [];
@@ -121,6 +124,7 @@ export async function startChatNodes(n, { bin, dsn, repoDir, logDir, runDir, upl
             '--bus-key', BUS_KEY, '--mysql', dsn, '--log-level', logLevel,
             '--asset-dir', path.join(repoDir, 'asset'), '--view-dir', path.join(repoDir, 'view'),
             '--web-dir', path.join(repoDir, 'web'), '--upload-dir', uploadDir,
+            ...(threads ? ['--threads', String(threads)] : []),
             ...extraArgs,
         ];
         nodes.push(new Node({ system: 'chat', id, port, adminPort, command: bin, args, logDir, runDir, cwd: repoDir }));

@@ -2,6 +2,8 @@
 // section) and the targets of the "Prove it is fast" issue, each checked against the chat
 // system's cells.
 
+import { chatThreadsPerNode } from './config.mjs';
+
 const MESSAGE_WORKLOADS = ['pairs', 'room', 'burst', 'slow'];
 const CONNECTION_WORKLOADS = ['idle', 'connect'];
 
@@ -219,8 +221,12 @@ function otherLoad(results) {
 }
 
 // Settings that move the figures, named beside them.
-function settingsLines(c) {
+function settingsLines(c, cores) {
     const out = [];
+    if (c.chatThreadsShared) {
+        const each = c.nodes.map((n) => `${chatThreadsPerNode(n, c.chatArgs, cores) ?? 'as its flags set'} with ${n} node${n > 1 ? 's' : ''}`);
+        out.push(`Network threads per chat node (the machine's cores shared out): ${each.join(', ')}.`);
+    }
     if (c.chatArgs?.length) out.push(`Chat nodes ran with ${c.chatArgs.join(' ')}.`);
     if (c.dbArgs?.length) out.push(`MariaDB ran with ${c.dbArgs.join(' ')}.`);
     return out;
@@ -235,7 +241,7 @@ export function renderReport(results) {
     const text = [
         `Machine: ${m.cpu}, ${m.cores} cores, ${Math.round(m.memoryBytes / 2 ** 30)} GiB, Linux ${m.kernel}, Node ${m.node}; server: ${results.source.server}`,
         `Other processes used ${Math.round((otherLoad(results) ?? 0) * 100)} % of the CPUs during the measured runs.`,
-        ...settingsLines(results.config),
+        ...settingsLines(results.config, m.cores),
         '',
         table,
         '',
