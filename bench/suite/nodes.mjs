@@ -3,7 +3,7 @@
 // process started here is remembered by its child handle and a pid file under the run folder,
 // and is stopped by pid: SIGTERM, then SIGKILL after STOP_TIMEOUT_MS.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,35 @@ async function answers(url) {
     }
 }
 
+class PortTaken extends Error {}
+
+// A port found free may be taken by something else before the node binds it: such a start is
+// made again on other ports, at most three times.
+async function onFreePorts(start) {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await start(portPicker());
+        } catch (e) {
+            if (!(e instanceof PortTaken) || attempt === 3) throw e;
+        }
+    }
+}
+
+// Free ports, none handed out twice: the nodes of one start bind theirs only once running.
+function portPicker() {
+    const given = new Set();
+    return async () => {
+        for (let attempt = 0; attempt < 20; attempt++) {
+            const port = await freePort();
+            if (!given.has(port)) {
+                given.add(port);
+                return port;
+            }
+        }
+        throw new Error('no free port found');
+    };
+}
+
 class Node {
     constructor({ system, id, port, adminPort, command, args, logDir, runDir, cwd }) {
         Object.assign(this, { system, id, port, adminPort });
@@ -73,11 +102,22 @@ class Node {
     async waitReady(readyUrl, okStatus) {
         const deadline = Date.now() + READY_TIMEOUT_MS;
         while (Date.now() < deadline) {
-            if (this.exitCode !== null) throw new Error(`${this.system} node ${this.id} exited (${this.exitCode}); see ${this.logPath}`);
+            if (this.exitCode !== null) {
+                const message = `${this.system} node ${this.id} exited (${this.exitCode}); see ${this.logPath}`;
+                throw this.portWasTaken() ? new PortTaken(message) : new Error(message);
+            }
             if ((await answers(readyUrl)) === okStatus) return;
             await sleep(50);
         }
         throw new Error(`${this.system} node ${this.id} not ready in ${READY_TIMEOUT_MS} ms; see ${this.logPath}`);
+    }
+
+    portWasTaken() {
+        try {
+            return /Address already in use|EADDRINUSE/.test(readFileSync(this.logPath, 'utf8'));
+        } catch {
+            return false;
+        }
     }
 
     async stop() {
@@ -113,38 +153,42 @@ class Node {
 // n chat nodes sharing a bus; resolves [Node] once every /healthz answers 200.
 export async function startChatNodes(n, { bin, dsn, repoDir, logDir, runDir, uploadDir, logLevel = 'warn', extraArgs = [] }) {
     const threads = chatThreadsPerNode(n, extraArgs, availableParallelism());
-    const busPort = await freeBusPort();
     mkdirSync(uploadDir, { recursive: true });
-    const nodes = [];
-    for (let id = 1; id <= n; id++) {
-        const [port, adminPort] = [await freePort(), await freePort()];
-        const args = [
-            '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`,
-            '--node-id', String(id), '--bus-port', String(busPort), '--bus-broadcast', '127.255.255.255',
-            '--bus-key', BUS_KEY, '--mysql', dsn, '--log-level', logLevel,
-            '--asset-dir', path.join(repoDir, 'asset'), '--view-dir', path.join(repoDir, 'view'),
-            '--web-dir', path.join(repoDir, 'web'), '--upload-dir', uploadDir,
-            ...(threads ? ['--threads', String(threads)] : []),
-            ...extraArgs,
-        ];
-        nodes.push(new Node({ system: 'chat', id, port, adminPort, command: bin, args, logDir, runDir, cwd: repoDir }));
-    }
-    await settle(nodes, (node) => node.waitReady(`http://127.0.0.1:${node.adminPort}/healthz`, 200));
-    return nodes;
+    return onFreePorts(async (pickPort) => {
+        const busPort = await freeBusPort();
+        const nodes = [];
+        for (let id = 1; id <= n; id++) {
+            const [port, adminPort] = [await pickPort(), await pickPort()];
+            const args = [
+                '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`,
+                '--node-id', String(id), '--bus-port', String(busPort), '--bus-broadcast', '127.255.255.255',
+                '--bus-key', BUS_KEY, '--mysql', dsn, '--log-level', logLevel,
+                '--asset-dir', path.join(repoDir, 'asset'), '--view-dir', path.join(repoDir, 'view'),
+                '--web-dir', path.join(repoDir, 'web'), '--upload-dir', uploadDir,
+                ...(threads ? ['--threads', String(threads)] : []),
+                ...extraArgs,
+            ];
+            nodes.push(new Node({ system: 'chat', id, port, adminPort, command: bin, args, logDir, runDir, cwd: repoDir }));
+        }
+        await settle(nodes, (node) => node.waitReady(`http://127.0.0.1:${node.adminPort}/healthz`, 200));
+        return nodes;
+    });
 }
 
 // n baseline nodes sharing a bus; resolves once each answers HTTP (404 for /).
 export async function startBaselineNodes(n, { repoDir, fixture, logDir, runDir }) {
-    const busPort = await freeBusPort();
     const server = path.join(repoDir, 'bench/baseline/server.mjs');
-    const nodes = [];
-    for (let id = 1; id <= n; id++) {
-        const port = await freePort();
-        const args = [server, '--port', String(port), '--node-id', String(id), '--bus-port', String(busPort), '--fixture', fixture];
-        nodes.push(new Node({ system: 'baseline', id, port, command: process.execPath, args, logDir, runDir, cwd: repoDir }));
-    }
-    await settle(nodes, (node) => node.waitReady(`http://127.0.0.1:${node.port}/`, 404));
-    return nodes;
+    return onFreePorts(async (pickPort) => {
+        const busPort = await freeBusPort();
+        const nodes = [];
+        for (let id = 1; id <= n; id++) {
+            const port = await pickPort();
+            const args = [server, '--port', String(port), '--node-id', String(id), '--bus-port', String(busPort), '--fixture', fixture];
+            nodes.push(new Node({ system: 'baseline', id, port, command: process.execPath, args, logDir, runDir, cwd: repoDir }));
+        }
+        await settle(nodes, (node) => node.waitReady(`http://127.0.0.1:${node.port}/`, 404));
+        return nodes;
+    });
 }
 
 // Waits for every node; if one fails, stops them all before rethrowing.
